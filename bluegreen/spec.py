@@ -21,7 +21,7 @@ _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$"
 _SECRET_ARN = re.compile(
     r"^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:\d{12}:parameter/.+|secretsmanager:[a-z0-9-]+:\d{12}:secret:.+)$"
 )
-_SECRET_LOOKING = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
+SECRET_LOOKING = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
 
 
 class Strategy(StrEnum):
@@ -112,7 +112,7 @@ class Ecs(Model):
     @field_validator("environment")
     @classmethod
     def _no_literal_secrets(cls, env: dict[str, str]) -> dict[str, str]:
-        leaked = sorted(k for k, v in env.items() if _SECRET_LOOKING.search(k) and v)
+        leaked = sorted(k for k, v in env.items() if SECRET_LOOKING.search(k) and v)
         if leaked:
             raise ValueError(
                 f"{', '.join(leaked)} looks like a secret; move it to `secrets:` as an SSM or "

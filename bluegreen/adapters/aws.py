@@ -1,0 +1,116 @@
+"""boto3 sessions and clients, made in one place.
+
+Every client honours `--endpoint-url` / `AWS_ENDPOINT_URL` (the local emulator), uses botocore's
+own retry modes for throttling, and can have every operation recorded (for the read-only proof,
+the calls-per-deploy benchmark and the IAM policy check).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class CallLog:
+    """Every AWS operation made through an `Aws`, as `service:Operation` strings, in order."""
+
+    calls: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, name: str) -> None:
+        with self._lock:
+            self.calls.append(name)
+
+    def counts(self) -> Counter[str]:
+        return Counter(self.calls)
+
+    def __len__(self) -> int:
+        return len(self.calls)
+
+
+# IAM's service prefix differs from botocore's service name for a few services.
+_IAM_PREFIX = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing", "monitoring": "cloudwatch",
+               "cloudwatch": "cloudwatch", "autoscaling": "autoscaling", "route53": "route53"}
+
+
+class Aws:
+    """A lazily built boto3 session plus a cache of clients for one region."""
+
+    def __init__(
+        self,
+        region: str | None = None,
+        *,
+        endpoint_url: str | None = None,
+        profile: str | None = None,
+        role_arn: str | None = None,
+        retry_mode: str = "standard",
+        max_attempts: int = 5,
+        log: CallLog | None = None,
+    ) -> None:
+        self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        self.profile = profile
+        self.role_arn = role_arn
+        self.retry_mode = retry_mode
+        self.max_attempts = max_attempts
+        self.log = log if log is not None else CallLog()
+        self._clients: dict[str, Any] = {}
+        self._session: Any = None
+        self._lock = threading.Lock()
+
+    def for_region(self, region: str) -> "Aws":
+        if region == self.region:
+            return self
+        return Aws(region, endpoint_url=self.endpoint_url, profile=self.profile, role_arn=self.role_arn,
+                   retry_mode=self.retry_mode, max_attempts=self.max_attempts, log=self.log)
+
+    def _make_session(self) -> Any:
+        import boto3
+
+        session = boto3.Session(profile_name=self.profile, region_name=self.region)
+        if not self.role_arn:
+            return session
+        sts = session.client("sts", endpoint_url=self.endpoint_url, region_name=self.region)
+        creds = sts.assume_role(RoleArn=self.role_arn, RoleSessionName="bluegreen")["Credentials"]
+        return boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=self.region,
+        )
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                from botocore.config import Config
+
+                if self._session is None:
+                    self._session = self._make_session()
+                config = Config(retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
+                                connect_timeout=5, read_timeout=30)
+                client = self._session.client(service, endpoint_url=self.endpoint_url,
+                                              region_name=self.region, config=config)
+                client.meta.events.register("before-call.*.*", self._on_call)
+                self._clients[service] = client
+            return self._clients[service]
+
+    def _on_call(self, model: Any, **_: Any) -> None:
+        self.log.record(f"{model.service_model.service_name}:{model.name}")
+
+
+def iam_action(call: str) -> str:
+    """`elbv2:ModifyListener` -> `elasticloadbalancing:ModifyListener` (the IAM action name)."""
+    service, operation = call.split(":", 1)
+    return f"{_IAM_PREFIX.get(service, service)}:{operation}"
+
+
+READ_ONLY_PREFIXES = ("Describe", "List", "Get", "BatchGet", "Lookup", "Head", "Search", "Test")
+
+
+def is_read_only(call: str) -> bool:
+    operation = call.split(":", 1)[1]
+    return operation.startswith(READ_ONLY_PREFIXES) and operation != "GetAuthorizationToken"

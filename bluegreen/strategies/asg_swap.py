@@ -1,0 +1,95 @@
+"""Auto Scaling group swap behind an ALB target group, two weighted target groups, or a classic ELB."""
+
+from __future__ import annotations
+
+from ..spec import Check
+from ..steps import Attach, Step, WaitGroupInService
+from .common import (
+    OTHER, Color, Context, Refused, asg_current, asg_rollout, bake, keep_warm, preflight, probe_steps, resume_processes,
+    scale_down_group, shift_steps, wait_targets,
+)
+from .ecs_target_groups import live_color as listener_live_color, weight_mover
+
+
+def live_color(ctx: Context) -> Color:
+    """From attachments: the group attached to the production target group / ELB is live."""
+    asg, traffic = ctx.spec.platform.asg, ctx.spec.traffic
+    assert asg is not None
+    if traffic.routes:
+        return listener_live_color(ctx)
+    attached: list[Color] = []
+    for color in ("blue", "green"):
+        group = ctx.snapshot.asgs.get(asg.group_name(color))
+        if group is None:
+            raise Refused(f"Auto Scaling group {asg.group_name(color)} not found")
+        if traffic.target_group:
+            on = ctx.target_group(traffic.target_group).arn in group.target_group_arns
+        else:
+            on = traffic.classic_elb in group.load_balancer_names
+        ctx.state.append(f"{group.name}: {'attached' if on else 'not attached'}, "
+                         f"{group.in_service}/{group.desired} InService")
+        if on and group.desired > 0:
+            attached.append(color)  # type: ignore[arg-type]
+    where = traffic.target_group or traffic.classic_elb
+    if not attached:
+        raise Refused(f"neither group is attached to {where} with capacity")
+    if len(attached) == 2:
+        raise Refused(f"both groups are attached to {where}: a swap is in flight; roll it back or promote it first")
+    return attached[0]
+
+
+def plan(ctx: Context) -> list[Step]:
+    asg, traffic = ctx.spec.platform.asg, ctx.spec.traffic
+    if asg is None:
+        raise Refused("needs an Auto Scaling platform (`asg:`)")
+    live = ctx.live_color = live_color(ctx)
+    idle = OTHER[live]
+    live_name, idle_name = asg.group_name(live), asg.group_name(idle)
+    if not ctx.decide(asg_current(ctx, live_name)):
+        return []
+    steps = preflight(ctx)
+    rollout = asg_rollout(ctx, live_name, idle_name)
+    steps += rollout
+    desired = next(s.capacity.desired for s in rollout if getattr(s, "group", None) == idle_name and hasattr(s, "capacity"))
+    if traffic.routes:
+        tgs = {c: ctx.target_group(getattr(traffic.routes[0], f"{c}_target_group")) for c in ("blue", "green")}
+        steps.append(Attach(id=f"attach-{idle_name}", phase="rollout", group=idle_name,
+                            target_group_arns=[tgs[idle].arn], names={tgs[idle].arn: tgs[idle].name}))
+        steps += wait_targets(ctx, [tgs[idle]], desired, "rollout", group=idle_name)
+        steps += probe_steps(ctx)
+        steps += shift_steps(ctx, weight_mover(ctx, live, idle), target_group_arns=[tgs[idle].arn])
+        drain = tgs[live].deregistration_delay
+    else:
+        steps += _attach_then_detach(ctx, live_name, idle_name, desired)
+        drain = ctx.target_group(traffic.target_group).deregistration_delay if traffic.target_group else 0
+    steps += resume_processes(rollout)
+    steps += keep_warm(ctx, live, scale_down_group(ctx, live_name), drain_seconds=drain)
+    ctx.rollback.insert(0, f"during the swap: re-attach {live_name}, detach {idle_name}, restore {idle_name}'s "
+                           "capacity and resume exactly the scaling processes this deployment suspended")
+    return steps
+
+
+def _attach_then_detach(ctx: Context, live_name: str, idle_name: str, desired: int) -> list[Step]:
+    """Single target group or classic ELB: green joins, is gated, then blue leaves (all at once)."""
+    traffic = ctx.spec.traffic
+    if traffic.target_group:
+        tg = ctx.target_group(traffic.target_group)
+        where = {"target_group_arns": [tg.arn], "names": {tg.arn: tg.name}}
+    else:
+        if traffic.classic_elb not in ctx.snapshot.classic_elbs:
+            raise Refused(f"classic load balancer {traffic.classic_elb} not found")
+        where = {"classic_elbs": [traffic.classic_elb]}
+    steps: list[Step] = [Attach(id=f"attach-{idle_name}", phase="shift", group=idle_name, **where)]
+    if traffic.target_group:
+        steps += wait_targets(ctx, [ctx.target_group(traffic.target_group)], desired, "rollout", group=idle_name)
+    elif ctx.checks_enabled(Check.ASG_IN_SERVICE) or ctx.checks_enabled(Check.TARGET_HEALTH):
+        steps.append(WaitGroupInService(id=f"wait-{idle_name}-in-elb", phase="rollout", group=idle_name,
+                                        desired=desired, classic_elb=traffic.classic_elb,
+                                        deadline=ctx.health.deadline, interval=ctx.health.interval, expected=30.0))
+    steps += probe_steps(ctx)
+    steps.append(Attach(id=f"detach-{live_name}", phase="shift", group=live_name, detach=True, **where))
+    if ctx.spec.shift.mode != "all-at-once":
+        ctx.warnings.append(f"shift {ctx.spec.shift.mode} needs two weighted target groups (routes); "
+                            "with one target group or a classic ELB the swap is all at once")
+    steps.append(bake(ctx, "bake-100", "shift", list(where.get("target_group_arns", [])), ctx.hold()))
+    return steps

@@ -1,0 +1,100 @@
+"""DNS cutover: two complete stacks behind one Route53 weighted record.
+
+The idle stack gets the new version with the ECS or Auto Scaling mechanics the other strategies
+use; then the record weights move, each step holding at least the record's TTL.
+"""
+
+from __future__ import annotations
+
+from ..durations import format_duration
+from ..snapshot import DnsRecord
+from ..steps import SetRecordWeights, Step, UpdateService
+from .common import (
+    OTHER, Color, Context, Refused, asg_current, asg_rollout, ecs_current, ecs_rollout, ecs_service, keep_warm, live_color_from_weights,
+    preflight, probe_steps, resume_processes, scale_down_group, shift_steps,
+)
+
+
+def _name(value: str) -> str:
+    return value.rstrip(".").lower()
+
+
+def records(ctx: Context) -> dict[Color, DnsRecord]:
+    dns = ctx.spec.traffic.dns
+    assert dns is not None and dns.endpoints is not None
+    if ctx.snapshot.dns_zone_id is None:
+        raise Refused(f"hosted zone {dns.hosted_zone} not found")
+    found: dict[Color, DnsRecord] = {}
+    for record in ctx.snapshot.dns_records:
+        if _name(record.name) != _name(dns.record) or record.weight is None:
+            continue
+        for color in ("blue", "green"):
+            endpoint = _name(dns.endpoints.of(color))
+            if any(_name(v) == endpoint for v in record.values) or record.set_identifier == color:
+                found[color] = record  # type: ignore[index]
+    missing = [c for c in ("blue", "green") if c not in found]
+    if missing:
+        raise Refused(f"no weighted record {dns.record} for {' and '.join(missing)} in zone {dns.hosted_zone}")
+    return found
+
+
+def plan(ctx: Context) -> list[Step]:
+    dns = ctx.spec.traffic.dns
+    if dns is None or dns.endpoints is None or dns.ttl is None:
+        raise Refused("needs a Route53 record with endpoints and a TTL (`traffic.dns`)")
+    by_color = records(ctx)
+    weights = {c: r.weight or 0 for c, r in by_color.items()}
+    for color, record in by_color.items():
+        ctx.state.append(f"record {dns.record} ({record.set_identifier}) -> {', '.join(record.values)}: "
+                         f"weight {record.weight}, TTL {record.ttl}s")
+    live = ctx.live_color = live_color_from_weights(weights, f"record {dns.record}")  # type: ignore[arg-type]
+    idle = OTHER[live]
+    live_ttl = max((r.ttl or 0) for r in by_color.values())
+    ttl = int(max(dns.ttl, live_ttl))
+    ctx.warnings.append(f"resolvers may keep answering the old weights for up to the TTL ({ttl}s) after each step, "
+                        "and some clients ignore TTLs altogether: blue stays warm for "
+                        f"{format_duration(ctx.spec.keep_blue_warm(ctx.strategy))}")
+    platform = ctx.spec.platform
+    current = (ecs_current(ctx, ecs_service(ctx, platform.ecs.services.of(live)))  # type: ignore[union-attr]
+               if platform.ecs is not None else asg_current(ctx, platform.asg.group_name(live)))  # type: ignore[union-attr]
+    if not ctx.decide(current):
+        return []
+    steps = preflight(ctx)
+    scale_down: Step
+    if platform.ecs is not None:
+        assert platform.ecs.services is not None
+        live_svc = ecs_service(ctx, platform.ecs.services.of(live))
+        idle_svc = ecs_service(ctx, platform.ecs.services.of(idle))
+        tgs = [ctx.target_group(dns.target_groups.of(idle))] if dns.target_groups else []
+        desired = platform.ecs.desired_count if platform.ecs.desired_count is not None else max(live_svc.desired, 1)
+        steps += ecs_rollout(ctx, idle_svc, live_svc, tgs, desired)
+        scale_down = UpdateService(id=f"scale-down-{live_svc.name}", phase="finalize", cluster=platform.ecs.cluster,
+                                   service=live_svc.name, desired_count=0, previous_desired_count=live_svc.desired)
+        resume: list[Step] = []
+    else:
+        assert platform.asg is not None
+        rollout = asg_rollout(ctx, platform.asg.group_name(live), platform.asg.group_name(idle))
+        steps += rollout
+        tgs = [ctx.target_group(dns.target_groups.of(idle))] if dns.target_groups else []
+        scale_down = scale_down_group(ctx, platform.asg.group_name(live))
+        resume = resume_processes(rollout)
+    steps += probe_steps(ctx)
+    zone = ctx.snapshot.dns_zone_id
+    assert zone is not None
+    ids = {c: by_color[c].set_identifier or c for c in ("blue", "green")}
+    values = {ids[c]: dns.endpoints.of(c) for c in ("blue", "green")}
+
+    def move(previous: int | None, percent: int) -> list[Step]:
+        before = ({ids[live]: weights[live], ids[idle]: weights[idle]} if previous is None
+                  else {ids[live]: 100 - previous, ids[idle]: previous})
+        return [SetRecordWeights(id=f"shift-{percent}", phase="shift", zone_id=zone, record=dns.record,
+                                 type=by_color[live].type, ttl=ttl, values=values,
+                                 weights={ids[live]: 100 - percent, ids[idle]: percent}, previous=before)]
+
+    steps += shift_steps(ctx, move, target_group_arns=[tg.arn for tg in tgs], minimum_hold=float(ttl),
+                         hold_reason=f"at least the record TTL of {ttl}s")
+    steps += resume
+    steps += keep_warm(ctx, live, scale_down)
+    ctx.rollback.insert(0, f"record weights back to {live} 100% in one change; clients may keep the new "
+                           f"answer for up to {ttl}s")
+    return steps

@@ -1,0 +1,189 @@
+"""Shared fixtures: a local AWS emulator (moto's server) and a Docker engine,
+registry and tiny image build context on loopback (see scripts/docker-up).
+
+Docker-backed fixtures skip when their dependency is missing, unless
+BLUEGREEN_REQUIRE_DOCKER=1 (set on CI), in which case they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import urllib.request
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+DEFAULT_DOCKER_HOST = "unix:///tmp/bg-docker.sock"
+DEFAULT_REGISTRY = "127.0.0.1:5000"
+AWS_REGION = "us-east-1"
+
+
+def docker_unavailable(reason: str) -> NoReturn:
+    """Skip the test, or fail it when BLUEGREEN_REQUIRE_DOCKER=1."""
+    if os.environ.get("BLUEGREEN_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"{reason} (BLUEGREEN_REQUIRE_DOCKER=1; try scripts/docker-up)", pytrace=False)
+    pytest.skip(reason)
+
+
+# --- AWS emulator -----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto's HTTP server on a free loopback port; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+class AwsEmulator:
+    """Handle on the (freshly reset) moto server for one test."""
+
+    def __init__(self, endpoint_url: str, region: str, monkeypatch: pytest.MonkeyPatch):
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self._monkeypatch = monkeypatch
+
+    def client(self, service_name: str):
+        import boto3
+
+        return boto3.client(
+            service_name,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def set_ecs_running(self, n: int) -> None:
+        """Make ECS services created from now on report `n` running tasks.
+
+        moto reads MOTO_ECS_SERVICE_RUNNING when a service is created; the
+        server runs in this process, so the environment variable reaches it.
+        (UpdateService with a desiredCount sets runningCount to that count.)
+        """
+        self._monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", str(n))
+
+
+@pytest.fixture
+def aws(moto_server, monkeypatch, tmp_path) -> AwsEmulator:
+    """An emptied moto server, with the environment pointing any AWS SDK at it."""
+    urllib.request.urlopen(
+        urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"), timeout=30
+    ).close()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", AWS_REGION)
+    # Keep the developer's own AWS set-up out of it.
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    return AwsEmulator(moto_server, AWS_REGION, monkeypatch)
+
+
+# --- Docker engine and registry on loopback ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def docker_engine():
+    """A docker.DockerClient for DOCKER_HOST (default unix:///tmp/bg-docker.sock)."""
+    host = os.environ.get("DOCKER_HOST", DEFAULT_DOCKER_HOST)
+    try:
+        import docker
+    except ImportError as exc:
+        docker_unavailable(f"the docker Python SDK is not installed: {exc}")
+    try:
+        client = docker.DockerClient(base_url=host, timeout=300)
+        client.ping()
+    except Exception as exc:  # connection refused, missing socket, permissions...
+        docker_unavailable(f"no Docker engine answers at {host}: {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def registry() -> str:
+    """Address (host:port) of a plain-HTTP image registry on loopback."""
+    address = os.environ.get("BLUEGREEN_REGISTRY", DEFAULT_REGISTRY)
+    try:
+        with urllib.request.urlopen(f"http://{address}/v2/", timeout=5) as response:
+            status = response.status
+    except Exception as exc:
+        docker_unavailable(f"no registry answers at http://{address}/v2/: {exc}")
+    if status != 200:
+        docker_unavailable(f"http://{address}/v2/ answered {status}, not 200")
+    return address
+
+
+def _find_static_busybox() -> Path | None:
+    candidates = [Path("/bin/busybox"), Path("/usr/bin/busybox")]
+    if found := shutil.which("busybox"):
+        candidates.append(Path(found))
+    for path in candidates:
+        if path.is_file() and os.access(path, os.X_OK) and _is_static_elf(path):
+            return path.resolve()
+    return None
+
+
+def _is_static_elf(path: Path) -> bool:
+    """True for an ELF executable without a program interpreter (PT_INTERP)."""
+    with path.open("rb") as f:
+        ident = f.read(16)
+        if ident[:4] != b"\x7fELF" or ident[4] not in (1, 2) or ident[5] not in (1, 2):
+            return False
+        is64, endian = ident[4] == 2, "<" if ident[5] == 1 else ">"
+        header = f.read(48 if is64 else 36)  # rest of the ELF header
+        if is64:
+            (phoff,) = struct.unpack_from(endian + "Q", header, 16)
+            phentsize, phnum = struct.unpack_from(endian + "HH", header, 38)
+        else:
+            (phoff,) = struct.unpack_from(endian + "I", header, 12)
+            phentsize, phnum = struct.unpack_from(endian + "HH", header, 26)
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            (p_type,) = struct.unpack(endian + "I", f.read(4))
+            if p_type == 3:  # PT_INTERP: dynamically linked
+                return False
+    return True
+
+
+BUSYBOX_DOCKERFILE = """\
+FROM scratch
+COPY busybox /bin/busybox
+COPY index.html /www/index.html
+EXPOSE 8080
+ENTRYPOINT ["/bin/busybox", "httpd", "-f", "-h", "/www"]
+CMD ["-p", "8080"]
+"""
+
+
+@pytest.fixture
+def busybox_context(tmp_path) -> Path:
+    """A build context for a ~2 MB image (FROM scratch + static busybox) serving
+    /www/index.html with `busybox httpd` on port 8080; override the port with
+    the container command, e.g. ["-p", "127.0.0.1:18080"] (run with network host).
+    Needs no base image, so building it never touches the internet.
+    Build with rm=True (docker-py defaults to rm=False, which leaves the classic
+    builder's intermediate containers behind) and a unique tag, and clean up by
+    removing that tag rather than the image ID: the daemon is shared and its
+    build cache gives identical contexts the same image ID."""
+    busybox = _find_static_busybox()
+    if busybox is None:
+        docker_unavailable("no statically linked busybox found (apt-get install busybox-static)")
+    context = tmp_path / "busybox-context"
+    context.mkdir()
+    shutil.copy2(busybox, context / "busybox")
+    (context / "index.html").write_text("<h1>bluegreen busybox</h1>\n")
+    (context / "Dockerfile").write_text(BUSYBOX_DOCKERFILE)
+    return context
