@@ -23,6 +23,8 @@ def parse_duration(value: Any) -> float:
     if not isinstance(value, str):
         raise ValueError("expected a duration such as 30s, 5m or 1h")
     text = value.strip().replace(" ", "")
+    if text.startswith("-"):
+        raise ValueError("a duration cannot be negative")
     if not text or _PART.sub("", text) != "":
         raise ValueError(f"'{value}' is not a duration; write it as 30s, 5m, 1h or 1h30m")
     return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(text))

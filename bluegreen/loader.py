@@ -56,8 +56,18 @@ class _Positions:
         return self.marks.get(best, (1, 1))
 
 
-def _construct(node: yaml.Node, loc: Loc, positions: _Positions, problems: list[tuple[Loc, str, yaml.Mark]]) -> Any:
+def _construct(node: yaml.Node, loc: Loc, positions: _Positions, problems: list[tuple[Loc, str, yaml.Mark]],
+               seen: set[int] | None = None) -> Any:
     positions.marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+    seen = set() if seen is None else seen
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        # An alias (*name) makes the composer hand out the same node again; rebuilding it each time is
+        # exponential (and endless for a recursive alias). Specs are short: refuse aliases of sections.
+        if id(node) in seen:
+            problems.append((loc, "YAML anchors/aliases (&name, *name) of sections are not supported; "
+                                  "write the fields out", node.start_mark))
+            return None
+        seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -65,14 +75,18 @@ def _construct(node: yaml.Node, loc: Loc, positions: _Positions, problems: list[
                 problems.append((loc, "field names must be plain text", key_node.start_mark))
                 continue
             key = key_node.value
+            if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+                problems.append((loc, "YAML merge keys (<<) are not supported; write the fields out",
+                                 key_node.start_mark))
+                continue
             if key in out:
                 problems.append((loc + (key,), "duplicate key (the later value would silently win)", key_node.start_mark))
                 continue
             positions.marks[loc + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = _construct(value_node, loc + (key,), positions, problems)
+            out[key] = _construct(value_node, loc + (key,), positions, problems, seen)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, loc + (i,), positions, problems) for i, item in enumerate(node.value)]
+        return [_construct(item, loc + (i,), positions, problems, seen) for i, item in enumerate(node.value)]
     return _scalar(node)
 
 
@@ -124,12 +138,25 @@ def parse(path: Path) -> tuple[Any, _Positions, list[Problem]]:
     return data, positions, problems
 
 
+_PATTERN_HELP = {
+    "service": "lowercase letters, digits and dashes, e.g. web-api",
+    "region": "an AWS region such as us-east-1",
+    "repository": "an ECR repository name such as web or team/web (no registry host, no :tag)",
+    "url": "an http:// or https:// URL",
+}
+
+
 def _pydantic_message(error: dict[str, Any]) -> str:
     kind, msg = error["type"], error["msg"]
+    field = next((str(p) for p in reversed(error["loc"]) if isinstance(p, str)), "")
     if kind == "extra_forbidden":
         return "unknown field"
     if kind == "missing":
         return "required field is missing"
+    if kind == "string_pattern_mismatch":
+        return "expected " + _PATTERN_HELP.get(field, "a name of letters, digits, '.', '_' and '-'")
+    if kind in ("model_type", "dict_type"):
+        return "expected a section of fields (key: value)"
     # pydantic prefixes ValueErrors raised by our validators; the prefix adds nothing for a reader
     return msg.removeprefix("Value error, ")
 

@@ -84,8 +84,16 @@ class Build(Model):
 class Image(Model):
     repository: str = Field(
         pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$",
+        max_length=256,
         description="ECR repository name (not the registry host).",
     )
+
+    @field_validator("repository")
+    @classmethod
+    def _name_not_address(cls, value: str) -> str:
+        if re.search(r"\d{12}\.dkr\.ecr\.|amazonaws\.com", value):
+            raise ValueError("give the repository name only (e.g. web), not the registry address")
+        return value
     create_repository: bool = False
     tag_immutable: bool = True
     scan_on_push: bool = False
