@@ -95,6 +95,136 @@ def plan(runtime: Any, paths: tuple[str, ...], image_tag: str | None, fmt: str, 
     return 0
 
 
+def _session(runtime: Any, target: str, events_mode: str = "plain") -> Any:
+    from .events import Events
+    from .operations import Session, resolve_service
+
+    return Session(runtime=runtime, loaded=resolve_service(target), events=Events(mode=events_mode))
+
+
+_events_option = click.option("--events", "events_mode", type=click.Choice(["plain", "json"]), default="plain",
+                              show_default=True, help="Progress as plain lines or one JSON object per event.")
+_wait_finalize = click.option("--wait-finalize/--no-wait-finalize", default=False, show_default=True,
+                              help="Stay until the keep-warm time is over and scale the old color down.")
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+@click.option("--image-tag", help="The image tag to deploy (resolved to a digest and pinned).")
+@click.option("--plan-file", type=click.Path(dir_okay=False), help="Apply a plan saved by `plan --out` (refused if stale).")
+@click.option("--build/--no-build", default=False, help="Build and push the image first (spec's build section).")
+@click.option("--registry", envvar="BLUEGREEN_REGISTRY", help="Push image bytes here instead of ECR (local use).")
+@click.option("--pause-before-shift", is_flag=True, help="Stop once green is healthy; continue with promote/abort.")
+@_wait_finalize
+@_events_option
+@click.pass_obj
+def deploy(runtime: Any, path: str, image_tag: str | None, plan_file: str | None, build: bool, registry: str | None,
+           pause_before_shift: bool, wait_finalize: bool, events_mode: str) -> int:
+    """Deploy a service blue/green: bring up green, gate it, shift traffic, roll back on failure."""
+    from .operations import deploy as run
+
+    if build and not image_tag:
+        raise InvalidInput("--build needs --image-tag (the tag to build and push)")
+    return run(_session(runtime, path, events_mode), image_tag=image_tag, plan_file=plan_file, build=build,
+               registry=registry, pause_before_shift=pause_before_shift, wait_finalize=wait_finalize)
+
+
+@cli.command()
+@click.argument("service")
+@_wait_finalize
+@_events_option
+@click.pass_obj
+def promote(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -> int:
+    """Continue a deployment paused before the traffic shift."""
+    from .operations import promote as run
+
+    return run(_session(runtime, service, events_mode), wait_finalize=wait_finalize)
+
+
+@cli.command()
+@click.argument("service")
+@_events_option
+@click.pass_obj
+def abort(runtime: Any, service: str, events_mode: str) -> int:
+    """Abandon the in-flight (or paused) deployment and put traffic back on blue."""
+    from .operations import abort as run
+
+    return run(_session(runtime, service, events_mode))
+
+
+@cli.command()
+@click.argument("service")
+@click.option("--to", "to", help="Redeploy this image tag instead of switching back to the warm color.")
+@_events_option
+@click.pass_obj
+def rollback(runtime: Any, service: str, to: str | None, events_mode: str) -> int:
+    """Put production traffic back on the last good color, whatever state the deployment is in."""
+    from .operations import rollback as run
+
+    return run(_session(runtime, service, events_mode), to=to)
+
+
+@cli.command()
+@click.argument("service")
+@_wait_finalize
+@_events_option
+@click.pass_obj
+def resume(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -> int:
+    """Finish a deployment whose process was killed, from the journal."""
+    from .operations import resume as run
+
+    return run(_session(runtime, service, events_mode), wait_finalize=wait_finalize)
+
+
+@cli.command()
+@click.argument("service")
+@click.option("--now", is_flag=True, help="Scale the old color down even if its keep-warm time is not over.")
+@_events_option
+@click.pass_obj
+def finalize(runtime: Any, service: str, now: bool, events_mode: str) -> int:
+    """Scale the old color down once its keep-warm time has passed."""
+    from .operations import finalize as run
+
+    return run(_session(runtime, service, events_mode), now=now)
+
+
+@cli.command()
+@click.argument("service")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def status(runtime: Any, service: str, fmt: str) -> None:
+    """Live color, weights, health and the in-flight deployment. Read-only."""
+    from .operations import status as read, status_text
+
+    data = read(_session(runtime, service))
+    click.echo(json.dumps(data, indent=2, default=str) if fmt == "json" else status_text(data), nl=fmt == "json")
+
+
+@cli.command()
+@click.argument("service")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def history(runtime: Any, service: str, limit: int, fmt: str) -> None:
+    """Past deployments of a service: who, which image digest, strategy, result, timings."""
+    from .operations import history_text
+
+    session = _session(runtime, service)
+    items = session.store.history(session.spec.service, limit=limit)
+    click.echo(json.dumps(items, indent=2, default=str) if fmt == "json" else history_text(items), nl=fmt == "json")
+
+
+@cli.command()
+@click.argument("service")
+@click.option("--force", is_flag=True, required=True, help="Required: breaking a lock is a deliberate act.")
+@click.pass_obj
+def unlock(runtime: Any, service: str, force: bool) -> None:
+    """Break a stale deployment lock, such as one left by a killed agent on another machine."""
+    session = _session(runtime, service)
+    holder = session.store.break_lock(session.spec.service)
+    click.echo(f"lock broken: {holder.describe()}" if holder else f"{session.spec.service} was not locked")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         result: Any = cli.main(args=argv, prog_name="bluegreen", standalone_mode=False)

@@ -71,7 +71,7 @@ class UpdateService(_Step):
     previous_task_definition: str | None = None
 
     def describe(self) -> str:
-        td = f" to {self.task_definition.rsplit('/', 1)[-1]}" if self.task_definition else ""
+        td = (" to the new revision" if self.task_definition and self.task_definition.startswith("@") else f" to {self.task_definition.rsplit('/', 1)[-1]}" if self.task_definition else "")
         return f"update ECS service {self.service}{td}, desired {self.previous_desired_count} -> {self.desired_count}"
 
     def inverse(self) -> "Step":

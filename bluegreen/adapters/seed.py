@@ -63,6 +63,7 @@ class SeedResult:
     ecs_services: dict[str, str] = field(default_factory=dict)  # service name -> ARN
     roles: dict[str, str] = field(default_factory=dict)  # role name -> ARN
     secrets: dict[str, str] = field(default_factory=dict)  # spec reference -> ARN created
+    image_parameters: dict[str, str] = field(default_factory=dict)  # SSM parameter -> image (ssm delivery)
     load_balancers: dict[str, str] = field(default_factory=dict)  # name -> ARN
     target_groups: dict[str, str] = field(default_factory=dict)  # name -> ARN
     listeners: dict[str, str] = field(default_factory=dict)  # "lb:port" -> ARN
@@ -101,7 +102,7 @@ def seed(aws: Aws, spec: Spec, *, live_color: str = "blue", image_tag: str = "v1
                       scan_on_push=spec.image.scan_on_push)
     result.repository_uri = uri
     result.image = f"{uri}:{image_tag}"
-    result.image_digest = _put_image(aws, spec.image.repository, image_tag)
+    result.image_digest = put_image(aws, spec.image.repository, image_tag)
 
     ecs, asg, traffic = spec.platform.ecs, spec.platform.asg, spec.traffic
     target_type = "ip" if ecs else "instance"
@@ -172,7 +173,7 @@ def seed_fleet(aws: Aws, n: int, *, cluster: str = "fleet", workers: int = 8) ->
 
     def one(name: str) -> dict[str, Any]:
         tag = f"{name}-v1"
-        _put_image(aws, repo, tag)
+        put_image(aws, repo, tag)
         # AWS's default deregistration delay (300 s) is kept: one call less per service
         tg_arn = _target_group(aws, name, net, CONTAINER_PORT, "ip", scratch, deregistration_delay=None)
         td = _register_task_definition(
@@ -240,7 +241,7 @@ def _repository(aws: Aws, name: str, *, immutable: bool, scan_on_push: bool) -> 
     return repo["repositoryUri"]
 
 
-def _put_image(aws: Aws, repository: str, tag: str) -> str:
+def put_image(aws: Aws, repository: str, tag: str) -> str:
     """Put a valid docker v2 manifest under `tag`; distinct per repository and tag. Returns the digest."""
     config = json.dumps({"architecture": "amd64", "os": "linux",
                          "config": {"Labels": {"bluegreen.image": f"{repository}:{tag}"}},
@@ -520,10 +521,24 @@ def _ami(aws: Aws) -> str:
 
 
 def user_data_for(image: str, host_port: int, container_port: int) -> str:
-    """The instance user data that runs `image` (plain text; base64 it for a launch template)."""
-    return ("#!/bin/sh\n"
-            "set -eu\n"
-            f"docker run -d --restart always -p {host_port}:{container_port} {image}\n")
+    """Instance user data that runs `image` (plain text; base64 it for a launch template).
+    The same shape as the planner's launch-template versions: only the image reference varies."""
+    return ("#!/bin/bash\nset -euo pipefail\n"
+            f"docker pull {image}\n"
+            f"docker run -d --restart always --name app -p {host_port}:{container_port} {image}\n")
+
+
+def user_data_from_parameter(parameter: str, host_port: int, container_port: int) -> str:
+    """User data for `ssm-parameter` delivery: the image comes from the parameter (of the instance's color)."""
+    name = parameter.replace("{color}", "${COLOR}")
+    return ("#!/bin/bash\nset -euo pipefail\n"
+            'TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token '
+            '-H "X-aws-ec2-metadata-token-ttl-seconds: 60")\n'
+            'COLOR=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" '
+            'http://169.254.169.254/latest/meta-data/tags/instance/bluegreen-color)\n'
+            f'IMAGE=$(aws ssm get-parameter --name "{name}" --query Parameter.Value --output text)\n'
+            'docker pull "$IMAGE"\n'
+            f'docker run -d --restart always --name app -p {host_port}:{container_port} "$IMAGE"\n')
 
 
 def _seed_asg(aws: Aws, spec: Spec, net: _Network, result: SeedResult, color_tgs: dict[str, list[str]],
@@ -531,7 +546,14 @@ def _seed_asg(aws: Aws, spec: Spec, net: _Network, result: SeedResult, color_tgs
     asg = spec.platform.asg
     assert asg is not None and result.image is not None
     delivery = asg.image_delivery
-    text = user_data_for(result.image, delivery.host_port, delivery.container_port)
+    if delivery.method == "ssm-parameter" and delivery.parameter:
+        text = user_data_from_parameter(delivery.parameter, delivery.host_port, delivery.container_port)
+        names = {delivery.parameter.replace("{color}", c) for c in COLORS}
+        for name in sorted(names):
+            aws.client("ssm").put_parameter(Name=name, Value=result.image, Type="String", Overwrite=True)
+            result.image_parameters[name] = result.image
+    else:
+        text = user_data_for(result.image, delivery.host_port, delivery.container_port)
     template = aws.client("ec2").create_launch_template(
         LaunchTemplateName=asg.launch_template,
         VersionDescription=f"{spec.service} {result.image}",
@@ -539,7 +561,7 @@ def _seed_asg(aws: Aws, spec: Spec, net: _Network, result: SeedResult, color_tgs
             "ImageId": _ami(aws), "InstanceType": "t3.micro",
             "UserData": base64.b64encode(text.encode()).decode(),
             "SecurityGroupIds": [net.security_group_id],
-            "MetadataOptions": {"HttpTokens": "required"},
+            "MetadataOptions": {"HttpTokens": "required", "InstanceMetadataTags": "enabled"},
             "TagSpecifications": [{"ResourceType": "instance", "Tags": _tags({"bluegreen:service": spec.service})}],
         },
         TagSpecifications=[{"ResourceType": "launch-template", "Tags": _tags({"bluegreen:service": spec.service})}],
@@ -562,7 +584,7 @@ def _seed_asg(aws: Aws, spec: Spec, net: _Network, result: SeedResult, color_tgs
             VPCZoneIdentifier=",".join(net.subnet_ids),
             HealthCheckType="ELB" if live else "EC2", HealthCheckGracePeriod=60,
             Tags=[{"Key": "bluegreen:service", "Value": spec.service, "PropagateAtLaunch": True},
-                  {"Key": "bluegreen:color", "Value": color, "PropagateAtLaunch": True}],
+                  {"Key": "bluegreen-color", "Value": color, "PropagateAtLaunch": True}],
             **kwargs)
     groups = autoscaling.describe_auto_scaling_groups(
         AutoScalingGroupNames=[asg.group_name(c) for c in COLORS])["AutoScalingGroups"]
