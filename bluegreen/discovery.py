@@ -211,7 +211,8 @@ class _Reader:
 
     aws: Aws
     pool: ThreadPoolExecutor
-    errors: dict[tuple[str, str], str] = field(default_factory=dict)
+    errors: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, key) -> the failed call
+    gone: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, key) -> why it is not usable
     services: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     load_balancers: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name
     target_groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # by ARN
@@ -471,13 +472,13 @@ class _Reader:
             if _code(exc) == "ClusterNotFoundException":
                 with self._lock:
                     for name in names:
-                        self.errors[("ecs service", f"{cluster}/{name}")] = f"ECS cluster {cluster} not found"
+                        self.gone[("ecs service", f"{cluster}/{name}")] = f"ECS cluster {cluster} not found"
                 return
             raise
         for svc in response.get("services", []):
             key = (cluster, svc["serviceName"])
             if svc.get("status") == "INACTIVE":
-                self.errors[("ecs service", f"{cluster}/{svc['serviceName']}")] = (
+                self.gone[("ecs service", f"{cluster}/{svc['serviceName']}")] = (
                     f"ecs service {svc['serviceName']} is INACTIVE (deleted) in cluster {cluster}")
                 continue
             self.services[key] = svc
@@ -579,7 +580,7 @@ class _Reader:
                 name = _norm_dns(record["Name"])
                 if name in names:
                     found.append(record)
-                elif single and found:
+                elif single:  # listing started at `single`: any other name comes after it
                     past = True
             if past or not page.get("IsTruncated"):
                 break
@@ -657,7 +658,7 @@ class _Reader:
             self.secrets[arn] = False
             return
         if described.get("DeletedDate"):
-            self.errors[("secret", arn)] = f"secret {described.get('Name', arn)} is scheduled for deletion"
+            self.gone[("secret", arn)] = f"secret {described.get('Name', arn)} is scheduled for deletion"
             self.secrets[arn] = False
         else:
             self.secrets[arn] = True
@@ -792,16 +793,18 @@ class _Assembler:
         self.target_groups: dict[str, TargetGroup] = {}
 
     def missing(self, kind: str, key: str, subject: str, message: str, severity: str = "error") -> None:
-        error = self.r.errors.get((kind, key))
-        self.findings.append(Finding("error" if error else severity, subject,
-                                     f"could not read {subject}: {error}" if error and "failed:" in error
-                                     else (error or message)))
-
-    def note_error(self, kind: str, key: str, subject: str) -> None:
+        """`subject` is absent: say whether reading it failed, why it is unusable, or that it is not there."""
         error = self.r.errors.get((kind, key))
         if error:
-            self.findings.append(Finding("error", subject, f"could not read {subject}: {error}"
-                                         if "failed:" in error else error))
+            self.findings.append(Finding("error", subject, f"could not read {subject}: {error}"))
+        else:
+            self.findings.append(Finding(severity, subject, self.r.gone.get((kind, key), message)))
+
+    def note_error(self, kind: str, key: str, subject: str) -> None:
+        """A read about `subject` (which exists) failed."""
+        error = self.r.errors.get((kind, key))
+        if error:
+            self.findings.append(Finding("error", subject, f"could not read {subject}: {error}"))
 
     def snapshot(self) -> Snapshot:
         spec = self.spec
@@ -1127,6 +1130,8 @@ class _Assembler:
             error = self.r.errors.get(("image", f"{repo}:{key[0]}:{key[1]}"))
             if detail is not None:
                 digest = detail["imageDigest"]
+                if tag is None and detail.get("imageTags"):  # pinned by digest: name a tag it carries
+                    tag = detail["imageTags"][0]
             elif error:
                 self.findings.append(Finding("error", f"image {repo}:{tag or digest}",
                                              f"could not read image {repo}:{tag or digest}: {error}"))
@@ -1167,7 +1172,7 @@ class _Assembler:
             if target in self.r.secrets:
                 secrets[ref] = self.r.secrets[target]
                 if not secrets[ref]:
-                    why = self.r.errors.get(("secret", target))
+                    why = self.r.gone.get(("secret", target))
                     self.findings.append(Finding("error", subject, f"{subject}: reference {ref} "
                                                  + (f"is unusable: {why}" if why else "does not exist")))
             else:

@@ -55,7 +55,7 @@ from .spec import Spec
 
 if TYPE_CHECKING:
     from .adapters.aws import Aws
-    from .adapters.docker_engine import DockerEngine
+    from .adapters.docker_engine import DockerEngine, PushResult
     from .adapters.ecr import Ecr, EcrImage, Repository
 
 REGISTRY_ENV = "BLUEGREEN_REGISTRY"
@@ -81,11 +81,9 @@ def build_and_push(aws: "Aws", spec: Spec, spec_path: str | Path, tag: str, *, e
                    registry: str | None = None, docker_client: Any = None,
                    git_commit: str | None = None) -> ImageResult:
     """Make ECR hold `tag` for the spec's image and return it pinned by digest (see module doc)."""
-    from .adapters.ecr import Ecr
-
-    job = _Job(spec, Path(spec_path), tag, events, registry or os.environ.get(REGISTRY_ENV) or None,
-               git_commit, Ecr(aws))
+    job = _Job(spec, Path(spec_path), tag, events, registry or os.environ.get(REGISTRY_ENV) or None, git_commit)
     job.check_inputs()
+    job.connect(aws)
     repo, existing = job.look_up()
     if spec.image.build is None:
         return job.prebuilt(repo, existing)
@@ -107,12 +105,19 @@ def _engine(docker_client: Any) -> "DockerEngine":
 class _Job:
     """One build_and_push: the inputs plus the steps, each short, in the order of the module doc."""
 
+    ecr: "Ecr"
+
     def __init__(self, spec: Spec, spec_path: Path, tag: str, events: Events, registry: str | None,
-                 git_commit: str | None, ecr: "Ecr") -> None:
+                 git_commit: str | None) -> None:
         self.spec, self.spec_path, self.tag, self.events = spec, spec_path, tag, events
-        self.registry, self.git_commit, self.ecr = registry, git_commit, ecr
+        self.registry, self.git_commit = registry, git_commit
         self.name = spec.image.repository
         self.started = time.monotonic()
+
+    def connect(self, aws: "Aws") -> None:
+        from .adapters.ecr import Ecr
+
+        self.ecr = Ecr(aws)  # after the local checks: a bad tag is reported without loading boto3
 
     # --- 1. local checks and read-only look-ups --------------------------------------------
 
@@ -239,7 +244,7 @@ class _Job:
             self.fail("registry.failed", f"registry login to {host} failed: {exc}")
         self.events.emit("registry.login", f"logged in to {host} as {auth.username}", registry=host)
 
-    def push_bytes(self, engine: "DockerEngine", target: str) -> Any:
+    def push_bytes(self, engine: "DockerEngine", target: str) -> "PushResult":
         from .adapters.docker_engine import PushFailed
 
         self.events.emit("push.started", f"pushing {target}:{self.tag}")

@@ -252,12 +252,11 @@ class Snapshot:
 
 
 def _short(arn: str) -> str:
-    """The readable tail of an ARN: `targetgroup/web-blue/abc` -> `web-blue`, `task-definition/web:3` -> `web:3`."""
-    tail = arn.rsplit(":", 1)[-1] if arn.startswith("arn:") and "/" not in arn.rsplit(":", 1)[-1] else arn
-    parts = tail.split("/")
-    if "targetgroup" in parts:
-        return parts[parts.index("targetgroup") + 1]
-    return parts[-1] if len(parts) > 1 else tail
+    """The readable part of an ARN: `...:targetgroup/web-blue/abc` -> `web-blue`, `...:task-definition/web:3` -> `web:3`."""
+    if not arn.startswith("arn:"):
+        return arn
+    parts = arn.split(":", 5)[5].split("/")
+    return parts[1] if parts[0] == "targetgroup" and len(parts) > 1 else parts[-1]
 
 
 def diff_facts(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:

@@ -81,6 +81,7 @@ class DockerEngine:
     def __init__(self, client: Any) -> None:
         self.client = client  # a docker.DockerClient
         self._owned = False
+        self._auth: dict[str, dict[str, str]] = {}  # registry host -> credentials, for push
 
     @classmethod
     def from_env(cls, timeout: int = 900) -> "DockerEngine":
@@ -110,14 +111,18 @@ class DockerEngine:
             self.client.api.tag(image_id, repository, tag, force=True)
 
     def login(self, registry: str, username: str, password: str) -> None:
-        """Log the engine in (it checks the credentials) and keep them for pushes from this client."""
+        """Have the engine check the credentials, and keep them (in memory only) for pushes."""
         with _engine_errors(LoginFailed):
             # reauth: ECR passwords change every 12 h, so never trust a cached entry.
             self.client.api.login(username=username, password=password, registry=registry, reauth=True)
+        self._auth[registry] = {"username": username, "password": password}
 
     def push(self, repository: str, tag: str, progress: Progress = lambda _: None) -> PushResult:
+        # Explicit credentials: otherwise the SDK prefers a credential helper named in
+        # ~/.docker/config.json (credsStore) over the login above.
+        auth = self._auth.get(repository.split("/", 1)[0])
         with _engine_errors(PushFailed):
-            chunks = self.client.api.push(repository, tag=tag, stream=True, decode=True)
+            chunks = self.client.api.push(repository, tag=tag, stream=True, decode=True, auth_config=auth)
             return _read_push(chunks, progress)
 
     def inspect(self, reference: str) -> LocalImage | None:
