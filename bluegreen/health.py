@@ -12,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential, wait_random
 
 from .durations import format_duration
 from .errors import StepFailed
@@ -47,7 +47,7 @@ class Gates:
 
     def wait_until(self, check: Callable[[], None], *, what: str, deadline: float, interval: float) -> None:
         start = self.clock()
-        backoff = wait_exponential_jitter(initial=interval, max=max(interval * 4, interval), jitter=interval / 2)
+        backoff = wait_exponential(multiplier=interval, max=interval * 4) + wait_random(0, interval / 2)
 
         def wait(state: RetryCallState) -> float:
             remaining = deadline - (self.clock() - start)

@@ -87,11 +87,16 @@ def build_and_push(aws: "Aws", spec: Spec, spec_path: str | Path, tag: str, *, e
     repo, existing = job.look_up()
     if spec.image.build is None:
         return job.prebuilt(repo, existing)
-    engine = _engine(docker_client)
+    from .adapters.docker_engine import EngineError
+
     try:
-        return job.run(engine, repo, existing)
-    finally:
-        engine.close()
+        engine = _engine(docker_client)
+        try:
+            return job.run(engine, repo, existing)
+        finally:
+            engine.close()
+    except EngineError as exc:  # the steps report their own failures; this is the engine itself
+        job.fail("image.failed", f"Docker engine: {exc}")
 
 
 def _engine(docker_client: Any) -> "DockerEngine":
@@ -161,14 +166,16 @@ class _Job:
     # --- 2. build and compare ---------------------------------------------------------------
 
     def run(self, engine: "DockerEngine", repo: "Repository | None", existing: "EcrImage | None") -> ImageResult:
+        # An engine that never built this tag (a CI re-run on a fresh agent): the immutable tag is
+        # final. One that did rebuilds from cache, which is cheap and shows whether the source changed.
         if repo and existing and repo.immutable and engine.inspect(self.local_ref(repo)) is None:
             self.events.emit("image.final", f"tag {self.tag} is immutable and already in ECR: using "
                              f"{existing.digest}; build and push skipped", digest=existing.digest)
             return self.result(repo, existing.digest, built=False, pushed=False)
         image_id = self.build(engine)
         if repo and existing:
-            if existing.config_digest == image_id:
-                engine.tag(image_id, self.push_repository(repo), self.tag)
+            if existing.config_digest == image_id:  # the image ID is the config digest in the manifest
+                engine.tag(image_id, self.push_repository(repo), self.tag)  # local tag mirrors ECR
                 self.events.emit("image.unchanged", f"tag {self.tag} already holds this image in ECR "
                                  f"({existing.digest}): push skipped", digest=existing.digest)
                 return self.result(repo, existing.digest, built=True, pushed=False, image_id=image_id)
@@ -195,6 +202,7 @@ class _Job:
 
     def labels(self) -> dict[str, str]:
         assert self.spec.image.build is not None
+        # The spec's labels may override the revision; the spec label always names the service.
         revision = {"org.opencontainers.image.revision": self.git_commit} if self.git_commit else {}
         return {**revision, **self.spec.image.build.labels, "dev.bluegreen.spec": self.spec.service}
 

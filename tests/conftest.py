@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import struct
+import logging
 import urllib.request
 from pathlib import Path
 from typing import NoReturn
@@ -37,6 +38,7 @@ def moto_server():
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request drowns failures
     server.start()
     host, port = server.get_host_and_port()
     try:
@@ -187,3 +189,23 @@ def busybox_context(tmp_path) -> Path:
     (context / "index.html").write_text("<h1>bluegreen busybox</h1>\n")
     (context / "Dockerfile").write_text(BUSYBOX_DOCKERFILE)
     return context
+
+
+# --- deployments ---------------------------------------------------------------
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch) -> Path:
+    """A clean current directory: specs under deployments/, state under .bluegreen/."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def placer(aws):
+    """Plays ECS's part that moto leaves out: running tasks become targets of their target groups."""
+    from bluegreen.adapters.aws import Aws
+    from bluegreen.adapters.emulator import TaskPlacer
+
+    with TaskPlacer(Aws(aws.region, endpoint_url=aws.endpoint_url), interval=0.05) as running:
+        yield running

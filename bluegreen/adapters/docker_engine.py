@@ -13,7 +13,8 @@ import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
 
 Progress = Callable[[str], None]
 
@@ -88,7 +89,8 @@ class DockerEngine:
         import docker
 
         # A long read timeout: a build step may print nothing for minutes.
-        engine = cls(docker.DockerClient.from_env(timeout=timeout))
+        with _engine_errors(EngineError):
+            engine = cls(docker.DockerClient.from_env(timeout=timeout))
         engine._owned = True
         return engine
 
@@ -128,10 +130,11 @@ class DockerEngine:
     def inspect(self, reference: str) -> LocalImage | None:
         import docker.errors
 
-        try:
-            attrs = self.client.api.inspect_image(reference)
-        except docker.errors.ImageNotFound:
-            return None
+        with _engine_errors(EngineError):
+            try:
+                attrs = self.client.api.inspect_image(reference)
+            except docker.errors.ImageNotFound:
+                return None
         return LocalImage(attrs["Id"], tuple(attrs.get("RepoDigests") or ()))
 
 
@@ -183,26 +186,20 @@ def _chunk_error(chunk: dict[str, Any]) -> str:
     return str(detail.get("message") or chunk.get("error") or chunk).strip()
 
 
-class _engine_errors:
+@contextmanager
+def _engine_errors(kind: type[EngineError]) -> Iterator[None]:
     """Turn the SDK's exceptions into `kind`, keeping only the engine's explanation."""
+    import docker.errors
+    import requests
 
-    def __init__(self, kind: type[EngineError]) -> None:
-        self.kind = kind
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> bool:
-        if exc is None or isinstance(exc, EngineError):
-            return False
-        import docker.errors
-        import requests
-
-        if isinstance(exc, docker.errors.APIError):
-            raise self.kind(str(exc.explanation or exc).strip()) from None
-        if isinstance(exc, (docker.errors.DockerException, requests.RequestException)):
-            raise self.kind(f"cannot reach the Docker engine: {exc}") from None
-        return False
+    try:
+        yield
+    except EngineError:
+        raise
+    except docker.errors.APIError as exc:
+        raise kind(str(exc.explanation or exc).strip()) from None
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        raise kind(f"cannot reach the Docker engine: {exc}") from None
 
 
 def fetch_manifest(registry: str, repository: str, reference: str, *, timeout: float = 30) -> Manifest:

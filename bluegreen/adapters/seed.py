@@ -88,7 +88,7 @@ class _Network:
 
 
 def seed(aws: Aws, spec: Spec, *, live_color: str = "blue", image_tag: str = "v1",
-         running: bool = True) -> SeedResult:
+         running: bool = True, deregistration_delay: int = 30) -> SeedResult:
     """Create everything `spec` refers to, with `live_color` serving 100% of the traffic."""
     if live_color not in COLORS:
         raise ValueError(f"live_color must be blue or green, not {live_color!r}")
@@ -113,7 +113,8 @@ def seed(aws: Aws, spec: Spec, *, live_color: str = "blue", image_tag: str = "v1
     if traffic.routes:
         for route in traffic.routes:
             lb_arn = _alb(aws, route.load_balancer, net, result)
-            tg_arns = {c: _target_group(aws, getattr(route, f"{c}_target_group"), net, port, target_type, result)
+            tg_arns = {c: _target_group(aws, getattr(route, f"{c}_target_group"), net, port, target_type, result,
+                                   deregistration_delay=deregistration_delay)
                        for c in COLORS}
             for c in COLORS:
                 color_tgs[c].append(getattr(route, f"{c}_target_group"))
@@ -129,7 +130,8 @@ def seed(aws: Aws, spec: Spec, *, live_color: str = "blue", image_tag: str = "v1
     elif traffic.target_group:
         lb_name = f"{spec.service}-alb"
         lb_arn = _alb(aws, lb_name, net, result)
-        tg_arn = _target_group(aws, traffic.target_group, net, port, target_type, result)
+        tg_arn = _target_group(aws, traffic.target_group, net, port, target_type, result,
+                                   deregistration_delay=deregistration_delay)
         _forward_listener(aws, lb_arn, lb_name, 80, [(tg_arn, 100)], None, spec.service, result)
         color_tgs[live_color].append(traffic.target_group)
     elif traffic.dns:
@@ -138,7 +140,8 @@ def seed(aws: Aws, spec: Spec, *, live_color: str = "blue", image_tag: str = "v1
             name = dns.target_groups.of(c) if dns.target_groups else f"{spec.service}-{c}"
             lb_name = f"{spec.service}-{c}"
             lb_arn = _alb(aws, lb_name, net, result)
-            tg_arn = _target_group(aws, name, net, port, target_type, result)
+            tg_arn = _target_group(aws, name, net, port, target_type, result,
+                                   deregistration_delay=deregistration_delay)
             _forward_listener(aws, lb_arn, lb_name, 80, [(tg_arn, 100)], None, spec.service, result)
             color_tgs[c].append(name)
     if traffic.classic_elb:

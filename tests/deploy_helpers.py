@@ -1,0 +1,91 @@
+"""Helpers for deployment tests: a working directory with fast specs, seeded infrastructure, the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bluegreen.adapters.aws import Aws
+from bluegreen.adapters.seed import put_image, seed
+from bluegreen.loader import load_spec
+
+REPO = Path(__file__).resolve().parent.parent
+
+FAST = {"deadline": "8s", "interval": "200ms", "bake": "600ms"}
+
+# Runs the real CLI, but SIGKILLs itself right after step number KILL_AFTER_STEP succeeds.
+KILLER = """
+import os, signal, sys
+import bluegreen.executor as executor
+kill_after = int(os.environ["KILL_AFTER_STEP"])
+original = executor.Executor.run_step
+def run_step(self, step, *, index=None, rollback=False):
+    result = original(self, step, index=index, rollback=rollback)
+    if not rollback and index is not None and index + 1 >= kill_after:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return result
+executor.Executor.run_step = run_step
+from bluegreen.cli import run
+sys.argv = ["bluegreen"] + sys.argv[1:]
+run()
+"""
+
+
+def write_spec(workdir: Path, name: str, **overrides: Any) -> Path:
+    """deployments/<name>.yaml with short waits (and any section overrides), written under workdir."""
+    data = yaml.safe_load((REPO / "deployments" / f"{name}.yaml").read_text())
+    data["health"] = {**data.get("health", {}), **FAST}
+    data.setdefault("rollback", {})["keep_blue_warm"] = "1s"
+    data.pop("image", None)
+    data["image"] = {"repository": name}
+    for section, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(section), dict):
+            data[section] = {**data[section], **value}
+        else:
+            data[section] = value
+    path = workdir / "deployments" / f"{name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def seeded(aws_endpoint: str, path: Path, *, live_color: str = "blue") -> dict[str, Any]:
+    """Seed what the spec refers to (image v1 live) and push a second image v2 to deploy."""
+    spec = load_spec(path).spec
+    aws = Aws(spec.region, endpoint_url=aws_endpoint)
+    result = seed(aws, spec, live_color=live_color, image_tag="v1", deregistration_delay=1)
+    digest = put_image(aws, spec.image.repository, "v2")
+    return {"seed": result, "v2": digest, "spec": spec}
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, killer: int | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    code = KILLER if killer is not None else "import sys; from bluegreen.cli import run; sys.argv=['bluegreen']+sys.argv[1:]; run()"
+    full_env = dict(env or {})
+    if killer is not None:
+        full_env["KILL_AFTER_STEP"] = str(killer)
+    import os
+
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **full_env})
+
+
+def listener_weights(elbv2: Any, load_balancer: str, port: int) -> dict[str, int]:
+    lb = elbv2.describe_load_balancers(Names=[load_balancer])["LoadBalancers"][0]["LoadBalancerArn"]
+    listener = next(l for l in elbv2.describe_listeners(LoadBalancerArn=lb)["Listeners"] if l["Port"] == port)
+    groups = listener["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
+    return {g["TargetGroupArn"].split("/")[1]: g["Weight"] for g in groups}
+
+
+def json_events(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
+def copy_examples(workdir: Path) -> None:
+    shutil.copytree(REPO / "deployments", workdir / "deployments", dirs_exist_ok=True)

@@ -1,0 +1,343 @@
+"""Deployments through the CLI against the emulator: the happy paths, every way to fail, and recovery."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from bluegreen.cli import main
+from bluegreen.state import LocalStore
+
+from deploy_helpers import json_events, listener_weights, run_cli, seeded, write_spec
+
+
+def service(aws, name: str, cluster: str = "prod") -> dict:
+    return aws.client("ecs").describe_services(cluster=cluster, services=[name])["services"][0]
+
+
+def container_image(aws, task_definition: str, container: str) -> str:
+    td = aws.client("ecs").describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
+    return next(c["image"] for c in td["containerDefinitions"] if c["name"] == container)
+
+
+def history(service_name: str) -> list[dict]:
+    return LocalStore(".bluegreen").history(service_name)
+
+
+def web_weights(aws) -> dict[str, int]:
+    return listener_weights(aws.client("elbv2"), "web-alb", 80)
+
+
+@pytest.fixture
+def web(aws, workdir, placer):
+    path = write_spec(workdir, "web")
+    return seeded(aws.endpoint_url, path) | {"path": path}
+
+
+# --- happy paths -----------------------------------------------------------------------------
+
+
+def test_target_group_swap_moves_all_traffic_to_green_with_the_new_digest(aws, web, capsys):
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
+
+    assert web_weights(aws) == {"web-blue": 0, "web-green": 100}
+    green = service(aws, "web-green")
+    pinned = f"{web['seed'].repository_uri}@{web['v2']}"
+    assert container_image(aws, green["taskDefinition"], "web") == pinned
+    assert green["desiredCount"] == 2
+    assert history("web")[0]["result"] == "succeeded" and history("web")[0]["image"] == pinned
+    out = capsys.readouterr().out
+    assert "traffic switched" in out
+
+
+def test_blue_is_scaled_down_once_keep_warm_has_passed(aws, web):
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
+    assert service(aws, "web-blue")["desiredCount"] == 2  # still warm
+
+    time.sleep(1.1)  # keep_blue_warm is 1s in these specs
+    assert main(["finalize", "web"]) == 0
+
+    assert service(aws, "web-blue")["desiredCount"] == 0
+    assert LocalStore(".bluegreen").current("web")["status"] == "succeeded"
+
+
+def test_finalize_before_the_keep_warm_deadline_changes_nothing(aws, workdir, placer):
+    path = write_spec(workdir, "web", rollback={"keep_blue_warm": "1h"})
+    seeded(aws.endpoint_url, path)
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 0
+
+    assert main(["finalize", "web"]) == 0
+
+    assert service(aws, "web-blue")["desiredCount"] == 2
+
+
+def test_the_next_deployment_goes_to_the_other_color(aws, web):
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
+    from bluegreen.adapters.aws import Aws
+    from bluegreen.adapters.seed import put_image
+
+    put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "web", "v3")
+
+    assert main(["deploy", str(web["path"]), "--image-tag", "v3"]) == 0
+
+    assert web_weights(aws) == {"web-blue": 100, "web-green": 0}
+    assert container_image(aws, service(aws, "web-blue")["taskDefinition"], "web").endswith(
+        aws.client("ecr").describe_images(repositoryName="web", imageIds=[{"imageTag": "v3"}])["imageDetails"][0]["imageDigest"])
+
+
+def test_task_definition_swap_runs_the_new_revision(aws, workdir, placer):
+    path = write_spec(workdir, "worker")
+    env = seeded(aws.endpoint_url, path)
+    before = service(aws, "worker")["taskDefinition"]
+
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 0
+
+    after = service(aws, "worker")["taskDefinition"]
+    assert after != before
+    assert container_image(aws, after, "worker") == f"{env['seed'].repository_uri}@{env['v2']}"
+    assert history("worker")[0]["result"] == "succeeded"
+
+
+def test_new_revision_keeps_every_field_of_the_live_one(aws, web):
+    ecs = aws.client("ecs")
+    old_arn = service(aws, "web-blue")["taskDefinition"]
+
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
+
+    new_arn = service(aws, "web-green")["taskDefinition"]
+    old = ecs.describe_task_definition(taskDefinition=old_arn, include=["TAGS"])
+    new = ecs.describe_task_definition(taskDefinition=new_arn, include=["TAGS"])
+    ignore = {"taskDefinitionArn", "revision", "registeredAt", "registeredBy", "status"}
+    old_body = {k: v for k, v in old["taskDefinition"].items() if k not in ignore}
+    new_body = {k: v for k, v in new["taskDefinition"].items() if k not in ignore}
+    old_web = next(c for c in old_body.pop("containerDefinitions") if c["name"] == "web")
+    new_web = next(c for c in new_body.pop("containerDefinitions") if c["name"] == "web")
+    assert new_body == old_body  # roles, volumes, network mode, cpu/memory, ...
+    assert new["tags"] == old["tags"]
+    changed = {k for k in set(old_web) | set(new_web) if old_web.get(k) != new_web.get(k)}
+    assert changed == {"image"}  # the spec's LOG_LEVEL matches the live one: only the image changes
+    assert old_web["secrets"] == new_web["secrets"] and old_web["logConfiguration"] == new_web["logConfiguration"]
+
+
+# --- failures roll back -------------------------------------------------------------------------
+
+
+def test_alarm_firing_during_bake_restores_blue(aws, workdir, placer):
+    path = write_spec(workdir, "web", health={"bake": "3s"})
+    seeded(aws.endpoint_url, path)
+    cloudwatch = aws.client("cloudwatch")
+
+    def fire_when_green_gets_traffic():
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if web_weights(aws)["web-green"] > 0:
+                cloudwatch.set_alarm_state(AlarmName="web-5xx-rate", StateValue="ALARM", StateReason="test")
+                return
+            time.sleep(0.05)
+
+    trigger = threading.Thread(target=fire_when_green_gets_traffic, daemon=True)
+    trigger.start()
+
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 1
+
+    trigger.join()
+    assert web_weights(aws) == {"web-blue": 100, "web-green": 0}
+    assert service(aws, "web-green")["desiredCount"] == 0
+    latest = history("web")[0]
+    assert latest["result"] == "rolled-back" and "web-5xx-rate" in latest["reason"]
+
+
+class _Status500(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        self.send_response(500)
+        self.end_headers()
+        self.wfile.write(b"boom")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def failing_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Status500)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/health"
+    server.shutdown()
+
+
+def test_failing_http_probe_restores_blue(aws, workdir, placer, failing_server, capsys):
+    path = write_spec(workdir, "web", health={"http": {"url": failing_server}, "deadline": "2s"})
+    seeded(aws.endpoint_url, path)
+
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 1
+
+    assert web_weights(aws) == {"web-blue": 100, "web-green": 0}
+    assert listener_weights(aws.client("elbv2"), "web-alb", 8080) == {"web-blue": 100, "web-green": 0}
+    assert service(aws, "web-green")["desiredCount"] == 0
+    assert "answered 500" in history("web")[0]["reason"]
+
+
+def test_health_deadline_running_out_restores_blue_and_says_what_was_unhealthy(aws, workdir):
+    # No task placer: green's tasks never become targets, as when they crash on start.
+    path = write_spec(workdir, "web", health={"deadline": "1s"})
+    seeded(aws.endpoint_url, path)
+
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 1
+
+    assert web_weights(aws) == {"web-blue": 100, "web-green": 0}
+    reason = history("web")[0]["reason"]
+    assert "not healthy after 1s" in reason and "web-green: 0/2 healthy" in reason
+
+
+def test_alarm_already_firing_refuses_to_start(aws, web, capsys):
+    aws.client("cloudwatch").set_alarm_state(AlarmName="web-p99-latency", StateValue="ALARM", StateReason="test")
+
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 2
+
+    assert "web-p99-latency" in capsys.readouterr().err
+    assert service(aws, "web-green")["desiredCount"] == 0
+
+
+def test_sigterm_during_bake_rolls_back_like_a_jenkins_abort(aws, workdir, placer):
+    path = write_spec(workdir, "web", health={"bake": "30s"})
+    seeded(aws.endpoint_url, path)
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "from bluegreen.cli import run; run()", "deploy", str(path),
+                                "--image-tag", "v2", "--events", "json"], stdout=subprocess.PIPE, text=True)
+    for line in process.stdout:  # type: ignore[union-attr]
+        if '"step": "bake-10"' in line and "step.started" in line:
+            process.send_signal(signal.SIGTERM)
+            break
+    rest = process.communicate(timeout=60)[0]
+
+    assert process.returncode == 1
+    assert web_weights(aws) == {"web-blue": 100, "web-green": 0}
+    assert any(e["event"] == "traffic.restored" for e in json_events(rest))
+
+
+# --- crash recovery ---------------------------------------------------------------------------
+
+WEB_STEPS = 14  # steps a deploy runs before it exits to keep blue warm (see test_planner)
+
+
+@pytest.mark.parametrize("kill_after", range(1, WEB_STEPS + 1))
+def test_sigkill_after_any_step_then_rollback_leaves_traffic_on_one_healthy_color(aws, workdir, placer, kill_after):
+    path = write_spec(workdir, "web")
+    seeded(aws.endpoint_url, path)
+
+    killed = run_cli("deploy", str(path), "--image-tag", "v2", killer=kill_after)
+    assert killed.returncode == -signal.SIGKILL
+
+    recovered = run_cli("rollback", "web")
+    assert recovered.returncode == 0, recovered.stderr
+
+    weights = web_weights(aws)
+    assert sorted(weights.values()) == [0, 100]
+    live = "web-blue" if weights["web-blue"] == 100 else "web-green"
+    assert service(aws, live)["desiredCount"] >= 1 and service(aws, live)["runningCount"] >= 1
+    assert listener_weights(aws.client("elbv2"), "web-alb", 8080)[live] == 100 or live == "web-green"
+    assert LocalStore(".bluegreen").read("web") is None
+
+
+@pytest.mark.parametrize("kill_after", [3, 8])
+def test_resume_after_sigkill_finishes_the_deployment(aws, workdir, placer, kill_after):
+    path = write_spec(workdir, "web")
+    seeded(aws.endpoint_url, path)
+    assert run_cli("deploy", str(path), "--image-tag", "v2", killer=kill_after).returncode == -signal.SIGKILL
+
+    resumed = run_cli("resume", "web")
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert web_weights(aws) == {"web-blue": 0, "web-green": 100}
+    assert LocalStore(".bluegreen").read("web") is None
+
+
+# --- one deployment at a time ---------------------------------------------------------------------
+
+
+def test_a_second_deployment_exits_4_naming_the_holder_and_changes_nothing(aws, workdir, placer, capsys):
+    path = write_spec(workdir, "web", health={"bake": "2s"})
+    seeded(aws.endpoint_url, path)
+    import subprocess
+    import sys
+
+    first = subprocess.Popen([sys.executable, "-c", "from bluegreen.cli import run; run()", "deploy", str(path),
+                              "--image-tag", "v2", "--events", "json"], stdout=subprocess.PIPE, text=True)
+    for line in first.stdout:  # type: ignore[union-attr]
+        if "step.started" in line and '"step": "bake-10"' in line:
+            break
+    weights_before = web_weights(aws)
+
+    second = main(["deploy", str(path), "--image-tag", "v2"])
+    err = capsys.readouterr().err
+
+    assert second == 4
+    assert "locked by" in err and "since" in err and f"pid {first.pid}" in err
+    assert web_weights(aws) == weights_before
+    first.communicate(timeout=60)
+    assert first.returncode == 0
+    assert [h["result"] for h in history("web")] == ["succeeded"]
+
+
+# --- pause, promote, abort -------------------------------------------------------------------------
+
+
+def test_pause_before_shift_then_promote_completes(aws, web):
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2", "--pause-before-shift"]) == 0
+    assert web_weights(aws) == {"web-blue": 100, "web-green": 0}
+    assert service(aws, "web-green")["desiredCount"] == 2  # green is up, waiting
+
+    assert main(["promote", "web"]) == 0
+
+    assert web_weights(aws) == {"web-blue": 0, "web-green": 100}
+
+
+def test_pause_before_shift_then_abort_restores_blue(aws, web):
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2", "--pause-before-shift"]) == 0
+
+    assert main(["abort", "web"]) == 0
+
+    assert web_weights(aws) == {"web-blue": 100, "web-green": 0}
+    assert service(aws, "web-green")["desiredCount"] == 0
+    assert LocalStore(".bluegreen").current("web")["status"] == "rolled-back"
+
+
+def test_a_paused_deployment_blocks_a_new_one(aws, web, capsys):
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2", "--pause-before-shift"]) == 0
+
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 4
+    assert "paused" in capsys.readouterr().err
+
+
+# --- status, history, events -------------------------------------------------------------------------
+
+
+def test_status_reports_live_color_weights_and_the_deployment(aws, web, capsys):
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
+    capsys.readouterr()
+
+    assert main(["status", "web", "--format", "json"]) == 0
+
+    import json
+
+    data = json.loads(capsys.readouterr().out)
+    assert data["live_color"] == "green"
+    assert data["deployment"]["status"] == "keeping-warm"
+    assert any("green 100%" in line for line in data["state"])
+
+
+def test_json_events_are_one_object_per_line_with_traffic_switched_and_drained_apart(aws, web, capsys):
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2", "--events", "json", "--wait-finalize"]) == 0
+
+    events = json_events(capsys.readouterr().out)
+    names = [e["event"] for e in events]
+    assert names.index("traffic.switched") < names.index("drain.done")
+    assert "drain.countdown" in names
+    assert all({"time", "elapsed", "event", "message"} <= set(e) for e in events)
