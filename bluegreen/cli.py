@@ -225,6 +225,11 @@ def unlock(runtime: Any, service: str, force: bool) -> None:
     click.echo(f"lock broken: {holder.describe()}" if holder else f"{session.spec.service} was not locked")
 
 
+from .commands_build import build as _build_command  # noqa: E402 - imports no SDK at module level
+
+cli.add_command(_build_command)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         result: Any = cli.main(args=argv, prog_name="bluegreen", standalone_mode=False)

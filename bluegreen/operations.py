@@ -186,7 +186,8 @@ def deploy(session: Session, *, image_tag: str | None, plan_file: str | None = N
             from .images import build_and_push
 
             result = build_and_push(session.aws(), spec, session.loaded.path, image_tag or "latest",
-                                    events=session.events, registry=registry)
+                                    events=session.events, registry=registry,
+                                    git_commit=os.environ.get("GIT_COMMIT"))
             image_tag = result.tag
         plan = _plan(session, image_tag, plan_file)
         if not plan.steps:

@@ -84,7 +84,7 @@ def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text:
     if choice.strategy is None:
         errors.append(choice.reasons[0])
     elif snapshot.offline:
-        ctx.errors.append("offline: no live state was read, so no steps can be laid out")
+        ctx.warnings.append("offline: no live state was read, so no steps can be laid out")
     else:
         try:
             steps = STRATEGIES[choice.strategy](ctx)

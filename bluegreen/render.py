@@ -17,6 +17,8 @@ def _strategy(plan: Plan) -> str:
 def _summary_change(plan: Plan) -> str:
     if plan.errors:
         return "cannot apply"
+    if plan.offline:
+        return "unknown (offline)"
     if not plan.has_changes:
         return "no changes"
     parts = []
@@ -50,7 +52,7 @@ def text(plans: list[Plan]) -> str:
         if plan.changes:
             out.append("changes:")
             out += [f"  ~ {c.field}: {c.before if c.before is not None else '(none)'} -> {c.after}" for c in plan.changes]
-        elif not plan.errors:
+        elif not plan.errors and not plan.offline:
             out.append("changes: none (nothing to deploy)")
         if plan.steps:
             out.append("steps:")

@@ -52,7 +52,7 @@ def plan(ctx: Context) -> list[Step]:
     live_ttl = max((r.ttl or 0) for r in by_color.values())
     ttl = int(max(dns.ttl, live_ttl))
     ctx.warnings.append(f"resolvers may keep answering the old weights for up to the TTL ({ttl}s) after each step, "
-                        "and some clients ignore TTLs altogether: blue stays warm for "
+                        f"and some clients ignore TTLs altogether: {live} stays warm for "
                         f"{format_duration(ctx.spec.keep_blue_warm(ctx.strategy))}")
     platform = ctx.spec.platform
     current = (ecs_current(ctx, ecs_service(ctx, platform.ecs.services.of(live)))  # type: ignore[union-attr]
