@@ -39,6 +39,9 @@ def moto_server():
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request drowns failures
+    from bluegreen.adapters.emulator import patch_moto
+
+    patch_moto()  # a moto bug, not ours: see its docstring
     server.start()
     host, port = server.get_host_and_port()
     try:

@@ -19,6 +19,34 @@ from typing import Any
 from .aws import Aws
 
 
+def patch_moto() -> None:
+    """Fix, in this process, a moto bug a deployment hits (idempotent).
+
+    CreateLaunchTemplateVersion stores UserData as plain text where CreateLaunchTemplate stores
+    moto's Base64EncodedString, so scaling a group onto the new version fails with a 500 (an
+    assertion in moto). Real EC2 has no such problem; the product is not bent around it.
+    """
+    from moto.ec2.responses.launch_templates import LaunchTemplates
+    from moto.ec2.utils import parse_user_data
+
+    original = LaunchTemplates.create_launch_template_version
+    if getattr(original, "_bluegreen_patched", False):
+        return
+
+    def create_launch_template_version(self: Any) -> Any:
+        result = original(self)
+        name = self._get_param("LaunchTemplateName")
+        template = (self.ec2_backend.get_launch_template_by_name(name) if name
+                    else self.ec2_backend.get_launch_template(self._get_param("LaunchTemplateId")))
+        version = template.versions[-1]
+        if isinstance(version.data.get("UserData"), str):
+            version.data["UserData"] = parse_user_data(version.data["UserData"])
+        return result
+
+    create_launch_template_version._bluegreen_patched = True  # type: ignore[attr-defined]
+    LaunchTemplates.create_launch_template_version = create_launch_template_version  # type: ignore[method-assign]
+
+
 @dataclass
 class Emulator:
     """A moto server on loopback; `endpoint_url` is what boto3 (and AWS_ENDPOINT_URL) should use."""
@@ -31,6 +59,7 @@ class Emulator:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request is noise here
+        patch_moto()
         os.environ.setdefault("MOTO_ECS_SERVICE_RUNNING", "0")
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
