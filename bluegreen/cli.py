@@ -225,6 +225,18 @@ def unlock(runtime: Any, service: str, force: bool) -> None:
     click.echo(f"lock broken: {holder.describe()}" if holder else f"{session.spec.service} was not locked")
 
 
+@cli.command()
+@click.option("--fail", is_flag=True, help="Make an alarm fire during a bake, to show the automatic rollback.")
+@click.option("--keep", is_flag=True, help="Keep the demo's working directory (specs, journal, history).")
+@_events_option
+def demo(fail: bool, keep: bool, events_mode: str) -> int:
+    """Run a real blue/green deployment on an embedded local AWS (no account needed)."""
+    from .demo import run
+    from .events import Events
+
+    return run(fail=fail, keep=keep, out=Events(mode=events_mode, service="demo"))
+
+
 from .commands_build import build as _build_command  # noqa: E402 - imports no SDK at module level
 
 cli.add_command(_build_command)
