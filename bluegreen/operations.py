@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .app import Runtime, plan_specs
-from .errors import DeploymentFailed, InvalidInput, LockHeld, RollbackIncomplete
+from .errors import DeploymentFailed, InvalidInput, LockHeld, RollbackIncomplete, StepFailed
 from .events import Events
 from .executor import Executor
 from .health import Gates
@@ -67,6 +67,7 @@ class Session:
     loaded: LoadedSpec
     events: Events
     store: Any = None
+    lease: Any = None  # the held lock's lease while a command runs
 
     @property
     def spec(self) -> Spec:
@@ -113,7 +114,9 @@ class Session:
 
         info = LockInfo.create(self.spec.service, deployment_id, operation)
         lease = LockLease(self.store, info, self.spec.state.lease,
-                          on_warning=lambda m: self.events.emit("lock.warning", m))
+                          on_warning=lambda m: self.events.emit("lock.warning", m),
+                          on_lost=lambda holder: self.events.emit(
+                              "lock.lost", "lost the deployment lock" + (f" to {holder.describe()}" if holder else "")))
         try:
             lease.__enter__()
         except LockHeld:
@@ -125,9 +128,11 @@ class Session:
             lease.__enter__()
         if lease.taken_over is not None:
             self.events.emit("lock.taken-over", f"took over an expired lock: {lease.taken_over.describe()}")
+        self.lease = lease
         try:
             yield
         finally:
+            self.lease = None
             lease.__exit__(None, None, None)
 
 
@@ -259,6 +264,8 @@ def _execute(session: Session, plan: Plan, record: dict[str, Any], *, start: int
                     session.events.emit("deploy.paused", f"paused before shifting traffic: green is up and "
                                         f"healthy; run `bluegreen promote {service}` or `bluegreen abort {service}`")
                     return 0
+                if session.lease is not None and session.lease.lost:
+                    raise StepFailed("lost the deployment lock (another run took it over): stopping here")
                 record["next_step"] = index
                 executor.run_step(step, index=index)
                 index += 1

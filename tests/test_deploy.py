@@ -341,3 +341,23 @@ def test_json_events_are_one_object_per_line_with_traffic_switched_and_drained_a
     assert names.index("traffic.switched") < names.index("drain.done")
     assert "drain.countdown" in names
     assert all({"time", "elapsed", "event", "message"} <= set(e) for e in events)
+
+
+def test_a_team_can_keep_locks_journal_and_history_in_dynamodb(aws, workdir, placer):
+    from bluegreen.adapters.aws import Aws
+    from bluegreen.state import DynamoStore, ensure_table
+
+    path = write_spec(workdir, "web", state={"backend": "dynamodb", "table": "bluegreen-state"})
+    seeded(aws.endpoint_url, path)
+    dynamo = Aws("us-east-1", endpoint_url=aws.endpoint_url)
+    ensure_table(dynamo, "bluegreen-state")
+
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 0
+
+    store = DynamoStore(dynamo, "bluegreen-state")
+    assert store.history("web")[0]["result"] == "succeeded"
+    deployment = store.current("web")
+    assert deployment["status"] == "keeping-warm"
+    events = [e["event"] for e in store.entries("web", deployment["id"])]
+    assert events.count("step.started") == events.count("step.succeeded") == 14
+    assert store.read("web") is None and not (workdir / ".bluegreen" / "locks").exists()
