@@ -62,8 +62,15 @@ def validate(paths: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.option("--indent", default=2, show_default=True, help="JSON indentation.")
-def schema(indent: int) -> None:
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
+              help="json: the JSON Schema; markdown: the field reference the README includes.")
+def schema(indent: int, fmt: str) -> None:
     """Print the JSON Schema of a spec file, for editors and CI linters."""
+    if fmt == "markdown":
+        from .docs import spec_reference
+
+        click.echo(spec_reference(), nl=False)
+        return
     from .schema import spec_schema
 
     click.echo(json.dumps(spec_schema(), indent=indent, sort_keys=False))
@@ -91,7 +98,9 @@ def plan(runtime: Any, paths: tuple[str, ...], image_tag: str | None, fmt: str, 
     if any(p.errors for p in plans) and not offline:
         return int(ExitCode.INVALID_INPUT)
     if detailed_exitcode:
-        return int(ExitCode.CHANGES_PENDING if any(p.has_changes for p in plans) else ExitCode.OK)
+        # Offline, a new image tag is a change we cannot rule out: say "pending", never "no changes".
+        pending = any(p.has_changes or (p.offline and image_tag) for p in plans)
+        return int(ExitCode.CHANGES_PENDING if pending else ExitCode.OK)
     return 0
 
 

@@ -136,4 +136,5 @@ def load(path: str | Path) -> list[Plan]:
 
 
 def plan_schema() -> dict:
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **PlanSet.model_json_schema(mode="serialization")}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://bluegreen.dev/schema/plan-v1.json",
+            **PlanSet.model_json_schema(mode="serialization")}

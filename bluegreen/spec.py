@@ -94,8 +94,8 @@ class Image(Model):
         if re.search(r"\d{12}\.dkr\.ecr\.|amazonaws\.com", value):
             raise ValueError("give the repository name only (e.g. web), not the registry address")
         return value
-    create_repository: bool = False
-    tag_immutable: bool = True
+    create_repository: bool = Field(False, description="Create the ECR repository when it is missing.")
+    tag_immutable: bool = Field(True, description="ECR tag immutability (for a created repository); an immutable tag is never overwritten.")
     scan_on_push: bool = False
     build: Build | None = None
 
@@ -104,7 +104,7 @@ class Image(Model):
 
 
 class Ecs(Model):
-    cluster: Name
+    cluster: Name = Field(description="ECS cluster name.")
     service: Name | None = Field(None, description="The one service of an ECS task-definition swap.")
     services: ColorPair | None = Field(None, description="One ECS service per color.")
     task_definition_family: Name | None = Field(
@@ -114,8 +114,8 @@ class Ecs(Model):
     desired_count: int | None = Field(None, ge=0, description="Defaults to blue's live count.")
     cpu: int | None = Field(None, ge=128)
     memory: int | None = Field(None, ge=128)
-    environment: dict[str, str] = Field(default_factory=dict)
-    secrets: dict[str, SecretRef] = Field(default_factory=dict)
+    environment: dict[str, str] = Field(default_factory=dict, description="Variables set on the container; others are kept.")
+    secrets: dict[str, SecretRef] = Field(default_factory=dict, description="Name -> SSM parameter or Secrets Manager ARN (never a value).")
 
     @field_validator("environment")
     @classmethod
@@ -145,7 +145,7 @@ class ImageDelivery(Model):
 
 
 class Asg(Model):
-    launch_template: Name
+    launch_template: Name = Field(description="Launch template whose new version carries the image.")
     groups: ColorPair | None = None
     name_pattern: str | None = Field(None, description="e.g. web-{color}")
     capacity: Capacity | None = Field(None, description="Defaults to blue's live capacity.")
@@ -176,11 +176,11 @@ class Platform(Model):
 class Route(Model):
     """A listener's default action, or one rule of it on a shared ALB, forwarding to blue/green."""
 
-    load_balancer: Name
-    port: Port
+    load_balancer: Name = Field(description="ALB/NLB name.")
+    port: Port = Field(description="Production listener port.")
     rule_priority: int | None = Field(None, ge=1, le=50000, description="Omit for the default action.")
-    blue_target_group: Name
-    green_target_group: Name
+    blue_target_group: Name = Field(description="Target group of the blue color.")
+    green_target_group: Name = Field(description="Target group of the green color.")
 
 
 class TestListener(Model):
@@ -191,24 +191,24 @@ class Dns(Model):
     hosted_zone: str = Field(description="Zone name (example.com) or id (Z123...).")
     record: str = Field(description="Record name, e.g. api.example.com")
     endpoints: ColorPair | None = Field(None, description="Each color's endpoint hostname (CNAME value).")
-    ttl: Duration | None = None
+    ttl: Duration | None = Field(None, description="The record's TTL; each traffic step holds at least this long.")
     health_check_ids: ColorPair | None = None
     target_groups: ColorPair | None = Field(None, description="Each color's target group, for gates.")
 
 
 class Traffic(Model):
-    routes: list[Route] = Field(default_factory=list)
-    test_listener: TestListener | None = None
-    target_group: Name | None = None
-    classic_elb: Name | None = None
-    dns: Dns | None = None
+    routes: list[Route] = Field(default_factory=list, description="Listener default actions or rules forwarding to blue/green.")
+    test_listener: TestListener | None = Field(None, description="A listener on the first route's load balancer where green is probed first.")
+    target_group: Name | None = Field(None, description="A single target group (ECS task-definition swap, ASG swap).")
+    classic_elb: Name | None = Field(None, description="A classic ELB (ASG swap).")
+    dns: Dns | None = Field(None, description="A Route53 weighted record (DNS cutover).")
 
 
 # --- policy ----------------------------------------------------------------------------------
 
 
 class Shift(Model):
-    mode: Literal["all-at-once", "canary", "linear"] = "all-at-once"
+    mode: Literal["all-at-once", "canary", "linear"] = Field("all-at-once", description="How production traffic moves to the new color.")
     percentages: list[Percent] | None = Field(None, description="canary: e.g. [10, 50, 100]")
     step_percent: Percent | None = Field(None, description="linear: percent added per step")
     interval: Duration | None = Field(None, description="linear: how long each step holds")
@@ -234,10 +234,10 @@ class Shift(Model):
 
 
 class HttpProbe(Model):
-    url: str = Field(pattern=r"^https?://[^\s]+$")
-    expected_status: list[int] = Field(default_factory=lambda: [200])
-    body_contains: str | None = None
-    timeout: Duration = 5.0
+    url: str = Field(pattern=r"^https?://[^\s]+$", description="Where the new color answers (e.g. through the test listener).")
+    expected_status: list[int] = Field(default_factory=lambda: [200], description="Accepted status code(s).")
+    body_contains: str | None = Field(None, description="Text the body must contain.")
+    timeout: Duration = Field(5.0, description="Per request.")
 
     @field_validator("expected_status", mode="before")
     @classmethod
@@ -247,22 +247,22 @@ class HttpProbe(Model):
 
 class Health(Model):
     checks: list[Check] | None = Field(None, description="Defaults to every check the strategy supports.")
-    http: HttpProbe | None = None
-    alarms: list[str] = Field(default_factory=list)
+    http: HttpProbe | None = Field(None, description="HTTP probe of the new color.")
+    alarms: list[str] = Field(default_factory=list, description="CloudWatch alarms: any in ALARM fails a gate at once (and refuses to start).")
     deadline: Duration = Field(600.0, description="How long green may take to become healthy.")
     interval: Duration = Field(10.0, description="First wait between health polls (backs off).")
     bake: Duration = Field(60.0, description="How long each traffic step holds with gates.")
 
 
 class RollbackPolicy(Model):
-    automatic: bool = True
+    automatic: bool = Field(True, description="Roll back by itself on any failed gate, error or interrupt.")
     keep_blue_warm: Duration | None = Field(
         None, description="Defaults to 15m for listener/ASG swaps and 24h for DNS cutovers."
     )
 
 
 class State(Model):
-    backend: Literal["local", "dynamodb"] = "local"
+    backend: Literal["local", "dynamodb"] = Field("local", description="Where locks, journals and history live.")
     directory: str = Field(".bluegreen", description="local: where journals, locks and history live.")
     table: Name | None = Field(None, description="dynamodb: the table (partition key `pk`).")
     lease: Duration = Field(120.0, description="Lock lease; the running deployment renews it.")
@@ -271,10 +271,10 @@ class State(Model):
 class Spec(Model):
     """One service's blue/green deployment."""
 
-    service: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    service: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="The service's name: locks, journals and history are kept per service.")
     description: str | None = None
-    region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-    strategy: Strategy = Strategy.AUTO
+    region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region of every resource below.")
+    strategy: Strategy = Field(Strategy.AUTO, description="auto: the planner picks from the spec and live infrastructure, and says why.")
     image: Image
     platform: Platform
     traffic: Traffic
@@ -282,7 +282,7 @@ class Spec(Model):
     health: Health = Field(default_factory=Health)
     rollback: RollbackPolicy = Field(default_factory=RollbackPolicy)
     state: State = Field(default_factory=State)
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict, description="Free-form labels.")
 
     def keep_blue_warm(self, strategy: Strategy) -> float:
         if self.rollback.keep_blue_warm is not None:

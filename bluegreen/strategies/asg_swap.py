@@ -45,6 +45,7 @@ def plan(ctx: Context) -> list[Step]:
     live = ctx.live_color = live_color(ctx)
     idle = OTHER[live]
     live_name, idle_name = asg.group_name(live), asg.group_name(idle)
+    warn_max_remaining_groups(ctx, live_name)
     if not ctx.decide(asg_current(ctx, live_name)):
         return []
     steps = preflight(ctx)
@@ -67,6 +68,19 @@ def plan(ctx: Context) -> list[Step]:
     ctx.rollback.insert(0, f"during the swap: re-attach {live_name}, detach {idle_name}, restore {idle_name}'s "
                            "capacity and resume exactly the scaling processes this deployment suspended")
     return steps
+
+
+def warn_max_remaining_groups(ctx: Context, old: str) -> None:
+    """With one group per color there are always two groups; deleting the old one is not done.
+
+    A DeleteGroup finalize step would be easy, but the next deployment could not recreate the group:
+    the plan needs both colors' groups (and there is no step that creates one), so it is scaled to 0.
+    """
+    asg = ctx.spec.platform.asg
+    if asg is not None and asg.max_remaining_groups < 2:
+        ctx.warnings.append(f"max_remaining_groups {asg.max_remaining_groups}: deleting the old group is not "
+                            f"supported yet (the next deployment needs both colors' groups); {old} is scaled to 0 "
+                            "after the keep-warm time instead")
 
 
 def _attach_then_detach(ctx: Context, live_name: str, idle_name: str, desired: int) -> list[Step]:

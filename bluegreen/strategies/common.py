@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Literal
 
 from ..durations import format_duration
-from ..snapshot import EcsService, Snapshot, TargetGroup, _short
+from ..snapshot import EcsService, LaunchTemplate, Snapshot, TargetGroup, _short
 from ..plan import Change
 from ..spec import SECRET_LOOKING, Check, Spec, Strategy
 from ..steps import (
@@ -256,6 +256,14 @@ def asg_rollout(ctx: Context, live: str, idle: str) -> list[Step]:
         raise Refused(f"launch template {asg.launch_template} not found")
     assert live_group is not None and idle_group is not None
     steps: list[Step] = []
+    pinned = _pinned_version(live_group.launch_template_version, lt)
+    if pinned is not None:
+        # A group that follows $Latest would start launching the new image on any scale-out or
+        # replacement as soon as the new version exists: pin blue to what it runs now first.
+        current = Capacity(min=live_group.min_size, max=live_group.max_size, desired=live_group.desired)
+        steps.append(UpdateGroup(id=f"pin-{live}", phase="prepare", group=live, capacity=current,
+                                 previous_capacity=current, launch_template=lt.name, launch_template_version=pinned,
+                                 previous_launch_template_version=live_group.launch_template_version))
     for group in (idle_group, live_group):
         frozen = [p for p in asg.suspend_processes if p not in group.suspended]
         if frozen:
@@ -278,13 +286,23 @@ def asg_rollout(ctx: Context, live: str, idle: str) -> list[Step]:
         id=f"scale-{idle}", phase="prepare", group=idle, capacity=capacity,
         previous_capacity=Capacity(min=idle_group.min_size, max=idle_group.max_size, desired=idle_group.desired),
         launch_template=lt.name if version else None, launch_template_version=version,
-        previous_launch_template_version=idle_group.launch_template_version if version else None))
+        previous_launch_template_version=(_pinned_version(idle_group.launch_template_version, lt)
+                                          or idle_group.launch_template_version) if version else None))
     if ctx.checks_enabled(Check.ASG_IN_SERVICE):
         steps.append(WaitGroupInService(id=f"wait-{idle}-in-service", phase="rollout", group=idle,
                                         desired=capacity.desired, deadline=ctx.health.deadline,
                                         interval=ctx.health.interval, expected=max(60.0, idle_group.health_check_grace)))
         ctx.gates.append(f"{idle}: {capacity.desired} instance(s) InService on the new launch template version")
     return steps
+
+
+def _pinned_version(version: str | None, lt: "LaunchTemplate") -> str | None:
+    """The numeric version a `$Latest` / `$Default` reference means now; None when already numeric."""
+    if version == "$Latest":
+        return str(lt.latest_version)
+    if version == "$Default":
+        return str(lt.default_version)
+    return None
 
 
 def user_data(image: str, host_port: int, container_port: int) -> str:

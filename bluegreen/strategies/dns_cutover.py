@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ..durations import format_duration
 from ..snapshot import DnsRecord
-from ..steps import SetRecordWeights, Step, UpdateService
+from ..steps import Bake, SetRecordWeights, Step, UpdateService
+from .asg_swap import warn_max_remaining_groups
 from .common import (
     OTHER, Color, Context, Refused, asg_current, asg_rollout, ecs_current, ecs_rollout, ecs_service, keep_warm, live_color_from_weights,
     preflight, probe_steps, resume_processes, scale_down_group, shift_steps,
@@ -57,6 +58,8 @@ def plan(ctx: Context) -> list[Step]:
     platform = ctx.spec.platform
     current = (ecs_current(ctx, ecs_service(ctx, platform.ecs.services.of(live)))  # type: ignore[union-attr]
                if platform.ecs is not None else asg_current(ctx, platform.asg.group_name(live)))  # type: ignore[union-attr]
+    if platform.asg is not None:
+        warn_max_remaining_groups(ctx, platform.asg.group_name(live))
     if not ctx.decide(current):
         return []
     steps = preflight(ctx)
@@ -91,8 +94,12 @@ def plan(ctx: Context) -> list[Step]:
                                  type=by_color[live].type, ttl=ttl, values=values,
                                  weights={ids[live]: 100 - percent, ids[idle]: percent}, previous=before)]
 
-    steps += shift_steps(ctx, move, target_group_arns=[tg.arn for tg in tgs], minimum_hold=float(ttl),
-                         hold_reason=f"at least the record TTL of {ttl}s")
+    shift = shift_steps(ctx, move, target_group_arns=[tg.arn for tg in tgs], minimum_hold=float(ttl),
+                        hold_reason=f"at least the record TTL of {ttl}s")
+    # The deploy's output shows each step, not the plan's warnings: say it where traffic moves.
+    caveat = f"resolvers may keep answering the old weights for up to {ttl}s, and some clients ignore TTLs"
+    steps += [s.model_copy(update={"reason": "; ".join(filter(None, [s.reason, caveat]))})
+              if isinstance(s, Bake) else s for s in shift]
     steps += resume
     steps += keep_warm(ctx, live, scale_down)
     ctx.rollback.insert(0, f"record weights back to {live} 100% in one change; clients may keep the new "
