@@ -1,0 +1,115 @@
+"""What a new user meets first: the demo, the README's commands, the tool's own image."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bluegreen.cli import main
+from bluegreen.docs import readme_section, spec_reference
+
+from deploy_helpers import REPO, seeded, write_spec
+
+README = (REPO / "README.md").read_text()
+
+
+def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    return subprocess.run([sys.executable, "-c", "from bluegreen.cli import run; run()", "demo", *args],
+                          capture_output=True, text=True, timeout=180, env=env, cwd=REPO)
+
+
+def test_demo_deploys_a_new_version_to_green_through_every_gate():
+    result = run_demo()
+
+    assert result.returncode == 0, result.stderr
+    assert "traffic switched: 100% on green" in result.stdout
+    assert "live color: green" in result.stdout
+    assert re.search(r"succeeded\s+deploy\s+blue->green", result.stdout)
+    if os.environ.get("BLUEGREEN_REQUIRE_DOCKER") == "1":  # CI: the image is really built and pushed
+        assert "building demo:v2" in result.stdout
+
+
+def test_demo_with_fail_rolls_back_to_blue_and_exits_1():
+    result = run_demo("--fail")
+
+    assert result.returncode == 1, result.stderr
+    assert "traffic restored" in result.stdout
+    assert "live color: blue" in result.stdout
+    assert re.search(r"rolled-back\s+deploy\s+blue->green .*alarm in ALARM: demo-5xx", result.stdout)
+
+
+def test_readme_spec_reference_is_the_one_generated_from_the_models():
+    assert readme_section(README) == spec_reference()
+
+
+def readme_commands() -> list[str]:
+    blocks = re.findall(r"```sh\n(.*?)```", README, re.S)
+    lines = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line]
+
+
+def test_readme_opens_with_the_demo_and_the_test_command():
+    assert readme_commands()[:2] == ["./scripts/demo", "./scripts/test"]
+    ci = (REPO / ".ci" / "run").read_text()
+    assert ci.rstrip().endswith("exec ./scripts/test")
+
+
+def test_scripts_demo_runs_the_demo_end_to_end():
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    result = subprocess.run(["./scripts/demo"], capture_output=True, text=True, timeout=600, cwd=REPO, env=env)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "traffic switched: 100% on green" in result.stdout
+
+
+def test_every_bluegreen_command_in_the_readme_runs_in_order_against_the_emulator(aws, workdir, placer, capsys):
+    for name in ("web", "worker", "legacy", "api"):
+        seeded(aws.endpoint_url, write_spec(workdir, name))
+    from bluegreen.adapters.aws import Aws
+    from bluegreen.adapters.seed import put_image
+
+    put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "web", "v3")
+    (workdir / "schema").mkdir()
+    commands = [c for c in readme_commands() if c.startswith("bluegreen ")]
+    assert len(commands) >= 10
+
+    for command in commands:
+        words = shlex.split(command.replace('"$GIT_COMMIT"', "v2"))[1:]
+        target = None
+        if ">" in words:
+            target, words = Path(words[words.index(">") + 1]), words[: words.index(">")]
+        code = main(words)
+        out = capsys.readouterr()
+        assert code == 0, f"{command} exited {code}: {out.err}"
+        if target:
+            target.write_text(out.out)
+
+    assert "succeeded" in out.out and "rolled-back" in out.out  # history: deploy, rollback, deploy
+
+
+def test_the_tools_image_is_consistent_with_the_package(docker_engine):
+    """Builds the image when its base image is on the engine; here (no pulls) checks it against pyproject."""
+    dockerfile = (REPO / "Dockerfile").read_text()
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    bases = re.findall(r"^FROM (\S+)", dockerfile, re.M)
+    assert all(base.startswith("python:3.11") for base in bases)  # requires-python >=3.11
+    assert project["requires-python"] == ">=3.11"
+    assert 'ENTRYPOINT ["bluegreen"]' in dockerfile and "bluegreen" in project["scripts"]
+    assert re.search(r"^USER (?!root)\S+", dockerfile, re.M)  # non-root
+    for source in re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, re.M):
+        for path in source.split():
+            assert (REPO / path).exists(), f"Dockerfile copies {path}, which is not in the repository"
+    try:
+        docker_engine.images.get(bases[0])
+    except Exception:
+        return  # no base image on this engine and none can be pulled: the checks above are what we can do
+    image, _ = docker_engine.images.build(path=str(REPO), tag="bluegreen-selftest:latest", rm=True)
+    assert docker_engine.containers.run(image.id, ["--version"], remove=True).decode().startswith("bluegreen")
