@@ -361,3 +361,42 @@ def test_a_team_can_keep_locks_journal_and_history_in_dynamodb(aws, workdir, pla
     events = [e["event"] for e in store.entries("web", deployment["id"])]
     assert events.count("step.started") == events.count("step.succeeded") == 14
     assert store.read("web") is None and not (workdir / ".bluegreen" / "locks").exists()
+
+
+# --- saved plans and stale locks ---------------------------------------------------------------------
+
+
+def test_a_saved_plan_is_applied_as_it_was_made(aws, web, capsys):
+    assert main(["plan", str(web["path"]), "--image-tag", "v2", "--out", "plan.json"]) == 0
+
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2", "--plan-file", "plan.json"]) == 0
+
+    assert web_weights(aws) == {"web-blue": 0, "web-green": 100}
+
+
+def test_a_saved_plan_is_refused_when_live_state_drifted_and_nothing_changes(aws, web, capsys):
+    assert main(["plan", str(web["path"]), "--image-tag", "v2", "--out", "plan.json"]) == 0
+    aws.client("ecs").update_service(cluster="prod", service="web-blue", desiredCount=3)  # someone scaled blue
+
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2", "--plan-file", "plan.json"]) == 2
+
+    err = capsys.readouterr().err
+    assert "live state changed since the plan was made" in err and "ecs service web-blue" in err
+    assert "desired=2 -> " in err and "desired=3" in err
+    assert service(aws, "web-green")["desiredCount"] == 0
+
+
+def test_a_stale_lock_from_another_machine_blocks_until_unlock_force(aws, web, capsys):
+    from bluegreen.state import LockInfo
+
+    store = LocalStore(".bluegreen")
+    stale = LockInfo.create("web", "web-old", "deploy")
+    stale = LockInfo(**{**stale.__dict__, "host": "agent-7", "holder": "jenkins@agent-7", "pid": 4242})
+    store.acquire(stale, lease_seconds=3600)
+
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 4
+    assert "jenkins@agent-7" in capsys.readouterr().err
+
+    assert main(["unlock", "web", "--force"]) == 0
+    assert "lock broken: deploy web-old by jenkins@agent-7" in capsys.readouterr().out
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
