@@ -163,7 +163,7 @@ def abort(runtime: Any, service: str, events_mode: str) -> int:
 
 @cli.command()
 @click.argument("service")
-@click.option("--to", "to", help="Redeploy this image tag instead of switching back to the warm color.")
+@click.option("--to", "to", help="Redeploy this image (tag or sha256 digest) instead of switching back to the warm color.")
 @_events_option
 @click.pass_obj
 def rollback(runtime: Any, service: str, to: str | None, events_mode: str) -> int:

@@ -488,12 +488,18 @@ def _previous_good_image(session: Session, record: dict[str, Any]) -> str | None
 
 
 def _redeploy(session: Session, image: str) -> int:
-    """Deploy an earlier image (by digest, or a tag) as a new deployment: the old color is no longer warm."""
-    tag = image.split("@", 1)[-1] if "@" in image else image
-    if tag.startswith("sha256:"):
-        raise InvalidInput("rolling back to a digest needs its tag in ECR; pass --to TAG "
-                           f"(digest {tag[:19]}... is recorded in history)")
-    session.events.emit("rollback.redeploy", f"the old color is no longer warm: redeploying {image}")
+    """Deploy an earlier image (a tag, or a digest recorded in history) as a new deployment."""
+    reference = image.split("@", 1)[-1] if "@" in image else image
+    tag = reference
+    if reference.startswith("sha256:"):
+        from .adapters.ecr import Ecr
+
+        tags = Ecr(session.aws()).tags_of(session.spec.image.repository, reference)
+        if not tags:
+            raise InvalidInput(f"{session.spec.service}: no tag in ECR repository {session.spec.image.repository} "
+                               f"points at {reference[:19]}...; pass --to TAG")
+        tag = sorted(tags)[0]
+    session.events.emit("rollback.redeploy", f"the old color is no longer warm: redeploying {image} (tag {tag})")
     return deploy(session, image_tag=tag)
 
 

@@ -400,3 +400,32 @@ def test_a_stale_lock_from_another_machine_blocks_until_unlock_force(aws, web, c
     assert main(["unlock", "web", "--force"]) == 0
     assert "lock broken: deploy web-old by jenkins@agent-7" in capsys.readouterr().out
     assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
+
+
+def test_rollback_after_blue_was_scaled_down_redeploys_the_previous_good_image(aws, web):
+    from bluegreen.adapters.aws import Aws
+    from bluegreen.adapters.seed import put_image
+
+    put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "web", "v3")
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
+    assert main(["deploy", str(web["path"]), "--image-tag", "v3"]) == 0  # blue now runs v3
+    time.sleep(1.1)
+    assert main(["finalize", "web"]) == 0  # green (v2) scaled down: not warm any more
+
+    assert main(["rollback", "web"]) == 0
+
+    v2 = f"{web['seed'].repository_uri}@{web['v2']}"
+    assert web_weights(aws) == {"web-blue": 0, "web-green": 100}
+    assert container_image(aws, service(aws, "web-green")["taskDefinition"], "web") == v2
+
+
+def test_rollback_to_a_digest_from_history(aws, web):
+    assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
+    time.sleep(1.1)
+    assert main(["finalize", "web"]) == 0
+    v1_digest = aws.client("ecr").describe_images(repositoryName="web", imageIds=[{"imageTag": "v1"}])["imageDetails"][0]["imageDigest"]
+
+    assert main(["rollback", "web", "--to", v1_digest]) == 0
+
+    assert web_weights(aws) == {"web-blue": 100, "web-green": 0}
+    assert container_image(aws, service(aws, "web-blue")["taskDefinition"], "web").endswith(v1_digest)

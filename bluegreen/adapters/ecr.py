@@ -98,6 +98,16 @@ class Ecr:
             return None
         return image["imageDigest"]
 
+    def tags_of(self, repository: str, digest: str) -> list[str]:
+        """The tags that point at `digest` (for rolling back to a digest recorded in history)."""
+        try:
+            [image] = self.client.describe_images(repositoryName=repository,
+                                                  imageIds=[{"imageDigest": digest}])["imageDetails"]
+        except (self.client.exceptions.ImageNotFoundException,
+                self.client.exceptions.RepositoryNotFoundException):
+            return []
+        return list(image.get("imageTags", []))
+
     def image(self, repository: str, tag: str) -> EcrImage | None:
         """The tag's digest and the image ID inside it (to compare with a local build without pushing)."""
         if (digest := self.describe_image(repository, tag)) is None:
