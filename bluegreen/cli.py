@@ -250,6 +250,10 @@ from .commands_build import build as _build_command  # noqa: E402 - imports no S
 
 cli.add_command(_build_command)
 
+from .commands_iam import iam_policy as _iam_policy_command  # noqa: E402 - imports no SDK at module level
+
+cli.add_command(_iam_policy_command)
+
 
 def main(argv: list[str] | None = None) -> int:
     try:

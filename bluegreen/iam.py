@@ -431,11 +431,6 @@ def actions(document: Mapping[str, Any]) -> set[str]:
     return out
 
 
-def explain(spec: Spec, *, plan_only: bool = False) -> list[tuple[str, list[str], str]]:
-    """(Sid, actions, why) per statement, for people reading the policy."""
-    return [(g.sid, g.actions, g.why) for g in groups(spec, plan_only=plan_only)]
-
-
 def _sid_suffix(service: str) -> str:
     return "".join(part.capitalize() for part in _SID.sub(" ", service).split())
 
