@@ -30,7 +30,7 @@ import re
 import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from .adapters.aws import Aws
@@ -1059,6 +1059,12 @@ class _Assembler:
                          f"launch template {asg.launch_template} not found")
             return groups, lts
         self.note_error("launch template versions", asg.launch_template, f"launch template {asg.launch_template}")
+        for name, group in list(groups.items()):
+            if group.launch_template_name in (None, lt["LaunchTemplateName"]):
+                own = _lt_version(self.r, lt, group.launch_template_version)
+                if own is not None:
+                    groups[name] = replace(group, user_data=_decode_user_data(
+                        own.get("LaunchTemplateData", {}).get("UserData")))
         for group in groups.values():
             if group.launch_template_name not in (None, lt["LaunchTemplateName"]):
                 self.findings.append(Finding("warning", f"auto scaling group {group.name}",

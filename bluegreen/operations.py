@@ -209,6 +209,8 @@ def deploy(session: Session, *, image_tag: str | None, plan_file: str | None = N
         session.events.emit("deploy.started", f"deploying {record['image'] or 'the new configuration'} with "
                             f"{record['strategy']}: {plan.live_color or 'live'} -> {plan.target_color or 'new revision'}",
                             deployment_id=deployment_id)
+        for warning in plan.warnings:  # e.g. a DNS cutover's TTL caveat: the CI log must show it too
+            session.events.emit("deploy.warning", f"warning: {warning}")
         return _execute(session, plan, record, start=0, pause_before_shift=pause_before_shift,
                         wait_finalize=wait_finalize)
 
@@ -548,7 +550,24 @@ def status(session: Session) -> dict[str, Any]:
     if dns is not None and record.get("finished_at") or (dns is not None and record.get("status") == "keeping-warm"):
         out["dns_note"] = (f"resolvers may serve the old answer for up to the TTL ({dns.ttl:.0f}s) after the last "
                            "weight change; clients that ignore TTLs may keep it longer")
+        changed = _last_weight_change(session, record)
+        if changed is not None:
+            left = max(0, round(float(dns.ttl or 0) - (time.time() - changed)))
+            out["dns_old_answer_seconds_left"] = left
+            out["dns_note"] += (f": {left}s left" if left else ": the TTL has passed since the last change")
     return out
+
+
+def _last_weight_change(session: Session, record: dict[str, Any]) -> float | None:
+    """When the record weights last changed (deploy step or rollback), from the journal's timestamps."""
+    if not record.get("plan"):
+        return None
+    plan = Plan.model_validate_json(record["plan"])
+    ids = {s.id for s in plan.steps if s.kind == "set-record-weights"}
+    ids |= {f"undo-{i}" for i in ids}
+    times = [e["time"] for e in session.entries(record["deployment_id"])
+             if e.get("event") in ("step.succeeded", "rollback.succeeded") and e.get("step") in ids and e.get("time")]
+    return datetime.fromisoformat(max(times).replace("Z", "+00:00")).timestamp() if times else None
 
 
 def status_text(data: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from typing import Callable
 from .durations import format_duration
 from .plan import Budget, ImageRef, Plan, PreflightCheck, TrafficStep
 from .snapshot import Snapshot
-from .spec import Spec, Strategy
+from .spec import Check, Spec, Strategy
 from .steps import Bake, Step
 from .strategies import asg_swap, dns_cutover, ecs_target_groups, ecs_task_definition
 from .strategies.common import Context, Refused
@@ -97,6 +97,9 @@ def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text:
     warnings = ctx.warnings + [f"{c.name}: {c.detail}" for c in checks if c.ok is False and c.name in _WARN_ONLY]
     warnings += [f"{f.subject}: {f.message}" for f in snapshot.findings if f.severity == "warning"]
     warnings += _drain_warnings(ctx, steps)
+    if spec.health.http is not None and spec.health.checks is not None and Check.HTTP not in spec.health.checks:
+        warnings.append("health.http is set but health.checks does not list `http`: the probe is not used "
+                        "(add `http` to the checks, or remove the probe)")
     facts = snapshot.facts()
     return Plan(
         service=spec.service, spec_path=spec_path, region=spec.region,
@@ -104,7 +107,7 @@ def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text:
         strategy=choice.strategy, strategy_reasons=choice.reasons,
         live_color=ctx.live_color, target_color=ctx.target_color if steps else None,
         state=ctx.state, image=image, changes=ctx.changes, steps=steps,
-        traffic=[TrafficStep(percent=p, hold=ctx.hold()) for p in spec.shift.weights()] if steps else [],
+        traffic=_traffic(spec, ctx, steps),
         gates=list(OrderedDict.fromkeys(ctx.gates)) if steps else [],
         rollback=ctx.rollback if steps else [], checks=checks, budgets=budgets(steps),
         warnings=list(OrderedDict.fromkeys(warnings)), errors=list(OrderedDict.fromkeys(errors)),
@@ -115,6 +118,17 @@ def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text:
 
 
 _WARN_ONLY = {"live color healthy"}
+
+
+def _traffic(spec: Spec, ctx: Context, steps: list[Step]) -> list[TrafficStep]:
+    """The traffic steps as planned: each bake-N step's real hold (a DNS TTL can make it longer), and only
+    the steps the strategy really takes (a single target group swaps all at once)."""
+    holds = {s.id: s.duration for s in steps if isinstance(s, Bake) and s.phase == "shift"}
+    if not steps:
+        return []
+    if not holds:
+        return [TrafficStep(percent=p, hold=ctx.hold()) for p in spec.shift.weights()]
+    return [TrafficStep(percent=p, hold=holds[f"bake-{p}"]) for p in spec.shift.weights() if f"bake-{p}" in holds]
 
 
 def _image_checks(spec: Spec, snapshot: Snapshot, tag: str | None, image: ImageRef | None) -> list[PreflightCheck]:

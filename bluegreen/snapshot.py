@@ -150,6 +150,7 @@ class AutoScalingGroup:
     suspended: tuple[str, ...]
     instances: tuple[AsgInstance, ...]
     tags: tuple[tuple[str, str], ...] = ()
+    user_data: str | None = None  # of the launch template version this group runs
 
     @property
     def in_service(self) -> int:

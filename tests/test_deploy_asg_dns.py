@@ -490,9 +490,6 @@ def test_a_missing_color_group_is_refused_with_its_name(aws, legacy, capsys):
 # --- known bugs outside the strategies (see the report) --------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="common.asg_rollout pins blue from $Latest to its version number, but "
-                   "the pin's inverse puts $Latest back on rollback: blue then launches the new image and the "
-                   "next plan thinks the new image is already live")
 def test_after_a_rolled_back_asg_deploy_blue_still_runs_the_old_image(aws, workdir, capsys):
     path = write_legacy(workdir, health={"bake": "3s"})
     env = seeded(aws.endpoint_url, path)
@@ -506,8 +503,6 @@ def test_after_a_rolled_back_asg_deploy_blue_still_runs_the_old_image(aws, workd
     assert main(["plan", str(path), "--image-tag", "v2", "--detailed-exitcode"]) == 5
 
 
-@pytest.mark.xfail(strict=True, reason="planner.make_plan reports every traffic step as held ctx.hold(), "
-                   "ignoring the DNS TTL minimum the bake steps actually hold")
 def test_the_dns_plan_reports_the_hold_its_bake_steps_use(aws, api, capsys):
     plan = plan_json(capsys, str(api["path"]), "--image-tag", "v2")["api"]
 
@@ -515,8 +510,6 @@ def test_the_dns_plan_reports_the_hold_its_bake_steps_use(aws, api, capsys):
     assert [(t["percent"], t["hold"]) for t in plan["traffic"]] == [(50, bakes["bake-50"]), (100, bakes["bake-100"])]
 
 
-@pytest.mark.xfail(strict=True, reason="an `http` probe is silently ignored when `health.checks` lists the checks "
-                   "without `http` (no warning, no probe step)")
 def test_an_http_probe_left_out_of_the_listed_checks_is_not_silently_ignored(aws, workdir, capsys):
     path = write_legacy(workdir, health={"http": {"url": "http://127.0.0.1:9/health"}})  # checks: no `http`
     seeded(aws.endpoint_url, path)
@@ -526,9 +519,6 @@ def test_an_http_probe_left_out_of_the_listed_checks_is_not_silently_ignored(aws
     assert any(s["kind"] == "probe-http" for s in plan["steps"]) or any("http" in w for w in plan["warnings"])
 
 
-@pytest.mark.xfail(strict=True, reason="discovery resolves the launch template of the group with the most desired "
-                   "capacity (ties by name), and common.asg_current ignores the live group it is given: while blue "
-                   "is warm at the same capacity, the live image is read from blue's version")
 def test_re_running_the_same_asg_deploy_while_blue_is_warm_changes_nothing(aws, workdir, capsys):
     path = write_legacy(workdir, rollback={"keep_blue_warm": "1h"})
     seeded(aws.endpoint_url, path)

@@ -176,8 +176,10 @@ def asg_current(ctx: Context, group_name: str) -> Current:
     if asg.image_delivery.method == "ssm-parameter" and asg.image_delivery.parameter:
         name = asg.image_delivery.parameter.replace("{color}", ctx.live_color or "blue")
         return Current(image=ctx.snapshot.image_parameters.get(name))
+    group = ctx.snapshot.asgs.get(group_name)
     lt = ctx.snapshot.launch_templates.get(asg.launch_template)
-    match = _RUN_IMAGE.search(lt.user_data or "") if lt else None
+    text = group.user_data if group is not None and group.user_data is not None else (lt.user_data if lt else None)
+    match = _RUN_IMAGE.search(text or "")
     return Current(image=match.group(1) if match else None)
 
 
@@ -263,7 +265,7 @@ def asg_rollout(ctx: Context, live: str, idle: str) -> list[Step]:
         current = Capacity(min=live_group.min_size, max=live_group.max_size, desired=live_group.desired)
         steps.append(UpdateGroup(id=f"pin-{live}", phase="prepare", group=live, capacity=current,
                                  previous_capacity=current, launch_template=lt.name, launch_template_version=pinned,
-                                 previous_launch_template_version=live_group.launch_template_version))
+                                 previous_launch_template_version=pinned))  # kept on rollback: what blue runs
     for group in (idle_group, live_group):
         frozen = [p for p in asg.suspend_processes if p not in group.suspended]
         if frozen:
