@@ -99,7 +99,7 @@ def report(result: dict) -> None:
 
 def growth(big: dict, small: dict) -> None:
     """Classify each operation by how its count moved between the two fleet sizes."""
-    n_big, n_small = big["services"], small["services"]
+    n_big = big["services"]
     for operation in sorted(set(big["calls"]) | set(small["calls"])):
         b, s = big["calls"].get(operation, 0), small["calls"].get(operation, 0)
         if b == s:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import struct
+import http.server
 import logging
+import threading
 import urllib.request
 from pathlib import Path
 from typing import NoReturn
@@ -212,3 +214,22 @@ def placer(aws):
 
     with TaskPlacer(Aws(aws.region, endpoint_url=aws.endpoint_url), interval=0.05) as running:
         yield running
+
+
+class _Status500(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        self.send_response(500)
+        self.end_headers()
+        self.wfile.write(b"boom")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def failing_server():
+    """A health endpoint on 127.0.0.1 that answers 500 to everything, for probe failures."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Status500)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/health"
+    server.shutdown()

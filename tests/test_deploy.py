@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
-import os
 import signal
 import threading
 import time
@@ -150,24 +148,6 @@ def test_alarm_firing_during_bake_restores_blue(aws, workdir, placer):
     assert service(aws, "web-green")["desiredCount"] == 0
     latest = history("web")[0]
     assert latest["result"] == "rolled-back" and "web-5xx-rate" in latest["reason"]
-
-
-class _Status500(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's naming
-        self.send_response(500)
-        self.end_headers()
-        self.wfile.write(b"boom")
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def failing_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Status500)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/health"
-    server.shutdown()
 
 
 def test_failing_http_probe_restores_blue(aws, workdir, placer, failing_server, capsys):

@@ -10,7 +10,6 @@ holds at least the TTL).
 from __future__ import annotations
 
 import base64
-import http.server
 import json
 import signal
 import threading
@@ -150,24 +149,6 @@ def plan_json(capsys, *args: str) -> dict[str, Any]:
     capsys.readouterr()
     assert main(["plan", *args, "--format", "json"]) == 0
     return {p["service"]: p for p in json.loads(capsys.readouterr().out)["plans"]}
-
-
-class _Status500(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's naming
-        self.send_response(500)
-        self.end_headers()
-        self.wfile.write(b"boom")
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def failing_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Status500)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/health"
-    server.shutdown()
 
 
 # --- happy paths -------------------------------------------------------------------------------------

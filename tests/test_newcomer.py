@@ -10,7 +10,6 @@ import sys
 import tomllib
 from pathlib import Path
 
-import pytest
 
 from bluegreen.cli import main
 from bluegreen.docs import readme_section, spec_reference
