@@ -76,6 +76,16 @@ def run_cli(*args: str, env: dict[str, str] | None = None, killer: int | None = 
                           env={**os.environ, **full_env})
 
 
+def deploy_until_step_starts(path: Path, step: str) -> subprocess.Popen[str]:
+    """A `deploy --events json` in a subprocess, returned once it has started `step` (still running)."""
+    process = subprocess.Popen([sys.executable, "-c", "from bluegreen.cli import run; run()", "deploy", str(path),
+                                "--image-tag", "v2", "--events", "json"], stdout=subprocess.PIPE, text=True)
+    for line in process.stdout:  # type: ignore[union-attr]
+        if "step.started" in line and f'"step": "{step}"' in line:
+            return process
+    raise AssertionError(f"the deploy ended before step {step} started (exit {process.wait()})")
+
+
 def listener_weights(elbv2: Any, load_balancer: str, port: int) -> dict[str, int]:
     lb = elbv2.describe_load_balancers(Names=[load_balancer])["LoadBalancers"][0]["LoadBalancerArn"]
     listener = next(l for l in elbv2.describe_listeners(LoadBalancerArn=lb)["Listeners"] if l["Port"] == port)

@@ -11,7 +11,7 @@ import pytest
 from bluegreen.cli import main
 from bluegreen.state import LocalStore
 
-from deploy_helpers import json_events, listener_weights, run_cli, seeded, write_spec
+from deploy_helpers import deploy_until_step_starts, json_events, listener_weights, run_cli, seeded, write_spec
 
 
 def service(aws, name: str, cluster: str = "prod") -> dict:
@@ -186,15 +186,8 @@ def test_alarm_already_firing_refuses_to_start(aws, web, capsys):
 def test_sigterm_during_bake_rolls_back_like_a_jenkins_abort(aws, workdir, placer):
     path = write_spec(workdir, "web", health={"bake": "30s"})
     seeded(aws.endpoint_url, path)
-    import subprocess
-    import sys
-
-    process = subprocess.Popen([sys.executable, "-c", "from bluegreen.cli import run; run()", "deploy", str(path),
-                                "--image-tag", "v2", "--events", "json"], stdout=subprocess.PIPE, text=True)
-    for line in process.stdout:  # type: ignore[union-attr]
-        if '"step": "bake-10"' in line and "step.started" in line:
-            process.send_signal(signal.SIGTERM)
-            break
+    process = deploy_until_step_starts(path, "bake-10")
+    process.send_signal(signal.SIGTERM)
     rest = process.communicate(timeout=60)[0]
 
     assert process.returncode == 1
@@ -245,14 +238,7 @@ def test_resume_after_sigkill_finishes_the_deployment(aws, workdir, placer, kill
 def test_a_second_deployment_exits_4_naming_the_holder_and_changes_nothing(aws, workdir, placer, capsys):
     path = write_spec(workdir, "web", health={"bake": "2s"})
     seeded(aws.endpoint_url, path)
-    import subprocess
-    import sys
-
-    first = subprocess.Popen([sys.executable, "-c", "from bluegreen.cli import run; run()", "deploy", str(path),
-                              "--image-tag", "v2", "--events", "json"], stdout=subprocess.PIPE, text=True)
-    for line in first.stdout:  # type: ignore[union-attr]
-        if "step.started" in line and '"step": "bake-10"' in line:
-            break
+    first = deploy_until_step_starts(path, "bake-10")
     weights_before = web_weights(aws)
 
     second = main(["deploy", str(path), "--image-tag", "v2"])
