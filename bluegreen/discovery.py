@@ -1043,15 +1043,23 @@ class _Assembler:
         if asg is None:
             return {}, {}
         groups: dict[str, AutoScalingGroup] = {}
+        absent: list[str] = []
         for color in COLORS:
             name = asg.group_name(color)
             raw = self.r.asgs.get(name)
             if raw is None:
-                self.missing("asg", name, f"auto scaling group {name}", f"auto scaling group {name} not found")
+                absent.append(name)
                 continue
             groups[name] = _asg(raw)
             for arn in groups[name].target_group_arns:
                 self.add_target_group_by_arn(arn, f"auto scaling group {name}")
+        for name in absent:
+            # One color may be gone (deleted by `max_remaining_groups: 1`): the deploy recreates it.
+            if groups:
+                self.missing("asg", name, f"auto scaling group {name}", f"auto scaling group {name} not found: "
+                             f"the deploy creates it as a copy of {next(iter(groups))}", severity="warning")
+            else:
+                self.missing("asg", name, f"auto scaling group {name}", f"auto scaling group {name} not found")
         lts: dict[str, LaunchTemplate] = {}
         lt = self.r.launch_templates.get(asg.launch_template)
         if lt is None:

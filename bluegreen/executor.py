@@ -17,7 +17,7 @@ from .events import Events
 from .health import Gates
 from .plan import Plan
 from .steps import (
-    Attach, Bake, CheckAlarms, CreateLaunchTemplateVersion, DeleteGroup, KeepWarm, ProbeHttp, PutParameter,
+    Attach, Bake, CheckAlarms, CreateGroup, CreateLaunchTemplateVersion, DeleteGroup, KeepWarm, ProbeHttp, PutParameter,
     RegisterTaskDefinition, SetRecordWeights, SetWeights, Step, SuspendProcesses, UpdateGroup, UpdateService,
     WaitGroupInService, WaitServiceStable, WaitTargetsHealthy, rollback_steps,
 )
@@ -129,6 +129,11 @@ class Executor:
                 g.wait_until(lambda: g.check_group(step.group, step.desired, step.classic_elb),
                              what=f"Auto Scaling group {step.group}", deadline=step.deadline, interval=step.interval)
                 return StepResult(detail=f"{step.group}: {step.desired} InService")
+            case CreateGroup():
+                version = self.resolve(step.launch_template_version)
+                return StepResult(detail=a.create_group(step.group, step.copy_of, step.launch_template, version,
+                                                        step.subnets, step.health_check_type,
+                                                        step.health_check_grace, step.tags, step.target_group_arns))
             case DeleteGroup():
                 return StepResult(detail=a.delete_group(step.group))
             case SetRecordWeights():

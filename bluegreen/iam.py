@@ -249,6 +249,8 @@ def asg_rollout(spec: Spec, arns: Arns, *, attach: bool) -> list[Group]:
     assert asg is not None
     groups = tuple(arns.asg(asg.group_name(c)) for c in COLORS)
     calls = ["autoscaling:UpdateAutoScalingGroup"]
+    if asg.max_remaining_groups < 2:  # finalize deletes the old group; the next deploy recreates it
+        calls += ["autoscaling:CreateAutoScalingGroup", "autoscaling:DeleteAutoScalingGroup"]
     if asg.suspend_processes:
         calls += ["autoscaling:SuspendProcesses", "autoscaling:ResumeProcesses"]
     t = spec.traffic

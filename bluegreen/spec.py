@@ -150,7 +150,9 @@ class Asg(Model):
     name_pattern: str | None = Field(None, description="e.g. web-{color}")
     capacity: Capacity | None = Field(None, description="Defaults to blue's live capacity.")
     image_delivery: ImageDelivery = Field(default_factory=ImageDelivery)
-    max_remaining_groups: int = Field(2, ge=1, description="Old groups kept before deletion.")
+    max_remaining_groups: int = Field(
+        2, ge=1, description="Groups left after a deploy: 2 keeps the old one at 0; 1 deletes it at finalize "
+                             "(the next deploy recreates it as a copy of the live group).")
     suspend_processes: list[
         Literal[
             "Launch", "Terminate", "AlarmNotification", "AZRebalance", "ScheduledActions",

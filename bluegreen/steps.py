@@ -346,12 +346,38 @@ class WaitGroupInService(_Step):
         return min(self.expected, self.deadline)
 
 
+class CreateGroup(_Step):
+    """Recreate the idle color's group (deleted under `max_remaining_groups: 1`) as a copy of the live one."""
+
+    kind: Literal["create-group"] = "create-group"
+    group: str
+    copy_of: str
+    launch_template: str
+    launch_template_version: str  # version number or @step-id
+    subnets: list[str]
+    health_check_type: str
+    health_check_grace: int
+    tags: dict[str, str] = Field(default_factory=dict)
+    target_group_arns: list[str] = Field(default_factory=list)  # its own stack's (DNS cutover); none for a swap
+
+    def describe(self) -> str:
+        attached = "attached to its own target group" if self.target_group_arns else "not attached"
+        return f"create Auto Scaling group {self.group} as a copy of {self.copy_of} (empty, {attached})"
+
+    def inverse(self) -> "Step":
+        return DeleteGroup(id=f"undo-{self.id}", phase=self.phase, group=self.group, reason="created by this deployment")
+
+    def target_key(self) -> str:
+        return f"asg-exists:{self.group}"
+
+
 class DeleteGroup(_Step):
     kind: Literal["delete-group"] = "delete-group"
     group: str
+    reason: str = "more than max_remaining_groups"
 
     def describe(self) -> str:
-        return f"delete old Auto Scaling group {self.group} (more than the groups to keep)"
+        return f"delete Auto Scaling group {self.group} ({self.reason})"
 
 
 # --- Route53 ----------------------------------------------------------------------------------
@@ -381,7 +407,7 @@ Step = Annotated[
     Union[
         RegisterTaskDefinition, UpdateService, WaitServiceStable, SetWeights, WaitTargetsHealthy, ProbeHttp,
         CheckAlarms, Bake, KeepWarm, CreateLaunchTemplateVersion, PutParameter, UpdateGroup, SuspendProcesses,
-        Attach, WaitGroupInService, DeleteGroup, SetRecordWeights,
+        Attach, WaitGroupInService, CreateGroup, DeleteGroup, SetRecordWeights,
     ],
     Field(discriminator="kind"),
 ]

@@ -71,6 +71,10 @@ def group(aws, name: str) -> dict[str, Any]:
     return aws.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
 
 
+def tg_arn(aws, target_group: str = "legacy") -> str:
+    return aws.client("elbv2").describe_target_groups(Names=[target_group])["TargetGroups"][0]["TargetGroupArn"]
+
+
 def suspended(aws, name: str) -> set[str]:
     return {p["ProcessName"] for p in group(aws, name)["SuspendedProcesses"]}
 
@@ -442,30 +446,55 @@ def test_dns_rollback_while_blue_is_warm_is_one_weight_change_back(aws, api, cap
 # --- max remaining groups --------------------------------------------------------------------------------
 
 
-def test_max_remaining_groups_1_is_not_honoured_yet_and_the_plan_says_so(aws, workdir, capsys):
+def test_max_remaining_groups_1_deletes_the_old_group_and_the_next_deploy_recreates_it(aws, workdir, capsys):
     path = write_legacy(workdir, platform={"asg": {
         **yaml.safe_load((REPO / "deployments" / "legacy.yaml").read_text())["platform"]["asg"],
         "max_remaining_groups": 1}})
     seeded(aws.endpoint_url, path)
-
-    plan = plan_json(capsys, str(path), "--image-tag", "v2")["legacy"]
-
-    assert any("max_remaining_groups" in w and "scaled to 0" in w for w in plan["warnings"]), plan["warnings"]
-    assert not any(s["kind"] == "delete-group" for s in plan["steps"])
     assert main(["deploy", str(path), "--image-tag", "v2"]) == 0
     time.sleep(1.1)
+
     assert main(["finalize", "legacy"]) == 0
-    assert group(aws, "legacy-blue")["DesiredCapacity"] == 0  # still there, so the next deploy can use it
+
+    names = {g["AutoScalingGroupName"] for g in aws.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]}
+    assert names == {"legacy-green"}  # only one group remains
+
+    from bluegreen.adapters.aws import Aws
+    from bluegreen.adapters.seed import put_image
+
+    put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "legacy", "v3")
+    plan = plan_json(capsys, str(path), "--image-tag", "v3")["legacy"]
+    assert [s["kind"] for s in plan["steps"]][:6] == [
+        "check-alarms", "suspend-processes", "create-launch-template-version", "create-group", "suspend-processes",
+        "update-group"]
+
+    assert main(["deploy", str(path), "--image-tag", "v3"]) == 0
+
+    blue = group(aws, "legacy-blue")
+    assert blue["DesiredCapacity"] == 2 and tg_arn(aws) in blue["TargetGroupARNs"]
+    assert tg_arn(aws) not in group(aws, "legacy-green")["TargetGroupARNs"]
+    assert blue["SuspendedProcesses"] == []
 
 
-def test_a_missing_color_group_is_refused_with_its_name(aws, legacy, capsys):
-    """Why finalize does not delete the old group: the next plan cannot recreate it."""
+def test_a_recreated_group_is_deleted_again_when_its_deployment_rolls_back(aws, workdir, failing_server, capsys):
+    path = write_legacy(workdir, platform={"asg": {
+        **yaml.safe_load((REPO / "deployments" / "legacy.yaml").read_text())["platform"]["asg"],
+        "max_remaining_groups": 1}})
+    seeded(aws.endpoint_url, path)
     aws.client("autoscaling").delete_auto_scaling_group(AutoScalingGroupName="legacy-green", ForceDelete=True)
-    capsys.readouterr()
+    failing = write_legacy(workdir, platform={"asg": {
+        **yaml.safe_load((REPO / "deployments" / "legacy.yaml").read_text())["platform"]["asg"],
+        "max_remaining_groups": 1}}, health={"http": {"url": failing_server}, "deadline": "1s",
+                                              "checks": ["asg-in-service", "target-health", "http", "alarms"]})
 
-    assert main(["plan", str(legacy["path"]), "--image-tag", "v2"]) == 2
+    assert main(["deploy", str(failing), "--image-tag", "v2"]) == 1
 
-    assert "legacy-green not found" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "created legacy-green (copy of legacy-blue" in out and "answered 500" in out
+    assert "[rollback] done" in out and "deleted legacy-green" in out
+    names = {g["AutoScalingGroupName"] for g in aws.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]}
+    assert names == {"legacy-blue"}
+    assert tg_arn(aws) in group(aws, "legacy-blue")["TargetGroupARNs"]
 
 
 # --- known bugs outside the strategies (see the report) --------------------------------------------------

@@ -138,7 +138,25 @@ class AwsActions:
         where = ", ".join([_tg_name(a) for a in target_group_arns] + classic_elbs)
         return f"{group} {'detached from' if detach else 'attached to'} {where}"
 
+    def create_group(self, group: str, copy_of: str, launch_template: str, version: str, subnets: list[str],
+                     health_check_type: str, health_check_grace: int, tags: Mapping[str, str],
+                     target_group_arns: list[str]) -> str:
+        asg = self.aws.client("autoscaling")
+        if asg.describe_auto_scaling_groups(AutoScalingGroupNames=[group])["AutoScalingGroups"]:
+            return f"{group} already exists"
+        asg.create_auto_scaling_group(
+            AutoScalingGroupName=group, MinSize=0, MaxSize=0, DesiredCapacity=0,
+            LaunchTemplate={"LaunchTemplateName": launch_template, "Version": version},
+            VPCZoneIdentifier=",".join(subnets), HealthCheckType=health_check_type,
+            HealthCheckGracePeriod=health_check_grace,
+            Tags=[{"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in tags.items()],
+            **({"TargetGroupARNs": target_group_arns} if target_group_arns else {}))
+        return f"created {group} (copy of {copy_of}, launch template {launch_template} v{version})"
+
     def delete_group(self, group: str) -> str:
+        found = self.aws.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[group])
+        if not found["AutoScalingGroups"]:
+            return f"{group} already gone"
         self.aws.client("autoscaling").delete_auto_scaling_group(AutoScalingGroupName=group, ForceDelete=True)
         return f"deleted {group}"
 

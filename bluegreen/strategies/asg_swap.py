@@ -6,7 +6,7 @@ from ..spec import Check
 from ..steps import Attach, Step, WaitGroupInService
 from .common import (
     OTHER, Color, Context, Refused, asg_current, asg_rollout, bake, keep_warm, preflight, probe_steps, resume_processes,
-    scale_down_group, shift_steps, wait_targets,
+    retire_group, shift_steps, wait_targets,
 )
 from .ecs_target_groups import live_color as listener_live_color, weight_mover
 
@@ -18,10 +18,14 @@ def live_color(ctx: Context) -> Color:
     if traffic.routes:
         return listener_live_color(ctx)
     attached: list[Color] = []
+    present = [c for c in ("blue", "green") if asg.group_name(c) in ctx.snapshot.asgs]
+    if not present:
+        raise Refused(f"neither Auto Scaling group ({asg.group_name('blue')}, {asg.group_name('green')}) exists")
     for color in ("blue", "green"):
         group = ctx.snapshot.asgs.get(asg.group_name(color))
         if group is None:
-            raise Refused(f"Auto Scaling group {asg.group_name(color)} not found")
+            ctx.state.append(f"{asg.group_name(color)}: absent (the deployment recreates it)")
+            continue
         if traffic.target_group:
             on = ctx.target_group(traffic.target_group).arn in group.target_group_arns
         else:
@@ -45,7 +49,6 @@ def plan(ctx: Context) -> list[Step]:
     live = ctx.live_color = live_color(ctx)
     idle = OTHER[live]
     live_name, idle_name = asg.group_name(live), asg.group_name(idle)
-    warn_max_remaining_groups(ctx, live_name)
     if not ctx.decide(asg_current(ctx, live_name)):
         return []
     steps = preflight(ctx)
@@ -64,23 +67,10 @@ def plan(ctx: Context) -> list[Step]:
         steps += _attach_then_detach(ctx, live_name, idle_name, desired)
         drain = ctx.target_group(traffic.target_group).deregistration_delay if traffic.target_group else 0
     steps += resume_processes(rollout)
-    steps += keep_warm(ctx, live, scale_down_group(ctx, live_name), drain_seconds=drain)
+    steps += keep_warm(ctx, live, retire_group(ctx, live_name), drain_seconds=drain)
     ctx.rollback.insert(0, f"during the swap: re-attach {live_name}, detach {idle_name}, restore {idle_name}'s "
                            "capacity and resume exactly the scaling processes this deployment suspended")
     return steps
-
-
-def warn_max_remaining_groups(ctx: Context, old: str) -> None:
-    """With one group per color there are always two groups; deleting the old one is not done.
-
-    A DeleteGroup finalize step would be easy, but the next deployment could not recreate the group:
-    the plan needs both colors' groups (and there is no step that creates one), so it is scaled to 0.
-    """
-    asg = ctx.spec.platform.asg
-    if asg is not None and asg.max_remaining_groups < 2:
-        ctx.warnings.append(f"max_remaining_groups {asg.max_remaining_groups}: deleting the old group is not "
-                            f"supported yet (the next deployment needs both colors' groups); {old} is scaled to 0 "
-                            "after the keep-warm time instead")
 
 
 def _attach_then_detach(ctx: Context, live_name: str, idle_name: str, desired: int) -> list[Step]:

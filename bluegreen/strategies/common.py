@@ -11,7 +11,7 @@ from ..snapshot import EcsService, LaunchTemplate, Snapshot, TargetGroup, _short
 from ..plan import Change
 from ..spec import SECRET_LOOKING, Check, Spec, Strategy
 from ..steps import (
-    Bake, Capacity, CheckAlarms, CreateLaunchTemplateVersion, KeepWarm, Probe, ProbeHttp, PutParameter,
+    Bake, Capacity, CheckAlarms, CreateGroup, CreateLaunchTemplateVersion, DeleteGroup, KeepWarm, Probe, ProbeHttp, PutParameter,
     RegisterTaskDefinition, Step, SuspendProcesses, UpdateGroup, UpdateService, WaitGroupInService,
     WaitServiceStable, WaitTargetsHealthy,
 )
@@ -244,19 +244,21 @@ def probe_steps(ctx: Context) -> list[Step]:
 # --- Auto Scaling ------------------------------------------------------------------------------------
 
 
-def asg_rollout(ctx: Context, live: str, idle: str) -> list[Step]:
-    """New image into the launch template (or SSM), scaling processes frozen, idle group to live capacity."""
+def asg_rollout(ctx: Context, live: str, idle: str, attach_on_create: list[str] | None = None) -> list[Step]:
+    """New image into the launch template (or SSM), scaling processes frozen, idle group to live capacity.
+
+    The idle group may be gone (`max_remaining_groups: 1` deletes the old group): it is then created
+    as a copy of the live one, empty, and its inverse deletes it again.
+    """
     asg = ctx.spec.platform.asg
     assert asg is not None and ctx.image is not None
     snap = ctx.snapshot
     live_group, idle_group = snap.asgs.get(live), snap.asgs.get(idle)
     lt = snap.launch_templates.get(asg.launch_template)
-    for name, found in ((live, live_group), (idle, idle_group)):
-        if found is None:
-            raise Refused(f"Auto Scaling group {name} not found")
+    if live_group is None:
+        raise Refused(f"Auto Scaling group {live} not found")
     if lt is None:
         raise Refused(f"launch template {asg.launch_template} not found")
-    assert live_group is not None and idle_group is not None
     steps: list[Step] = []
     pinned = _pinned_version(live_group.launch_template_version, lt)
     if pinned is not None:
@@ -267,8 +269,8 @@ def asg_rollout(ctx: Context, live: str, idle: str) -> list[Step]:
                                  previous_capacity=current, launch_template=lt.name, launch_template_version=pinned,
                                  previous_launch_template_version=pinned))  # kept on rollback: what blue runs
     for group in (idle_group, live_group):
-        frozen = [p for p in asg.suspend_processes if p not in group.suspended]
-        if frozen:
+        frozen = [p for p in asg.suspend_processes if group is not None and p not in group.suspended]
+        if frozen and group is not None:
             steps.append(SuspendProcesses(id=f"suspend-{group.name}", phase="prepare", group=group.name, processes=frozen))
     version: str | None = None
     delivery = asg.image_delivery
@@ -282,20 +284,44 @@ def asg_rollout(ctx: Context, live: str, idle: str) -> list[Step]:
             id="create-launch-template-version", phase="prepare", template=lt.name, source_version=lt.latest_version,
             image=ctx.image, user_data=user_data(ctx.image, delivery.host_port, delivery.container_port)))
         version = "@create-launch-template-version"
+    if idle_group is None:
+        created_version = version or pinned or live_group.launch_template_version or str(lt.default_version)
+        steps.append(CreateGroup(
+            id=f"create-{idle}", phase="prepare", group=idle, copy_of=live, launch_template=lt.name,
+            launch_template_version=created_version, subnets=list(live_group.subnets),
+            health_check_type=live_group.health_check_type, health_check_grace=live_group.health_check_grace,
+            tags={k: v for k, v in live_group.tags if not k.startswith("aws:")},
+            target_group_arns=list(attach_on_create or [])))
+        if asg.suspend_processes:
+            steps.append(SuspendProcesses(id=f"suspend-{idle}", phase="prepare", group=idle,
+                                          processes=list(asg.suspend_processes)))
+        previous, previous_version = Capacity(min=0, max=0, desired=0), created_version
+    else:
+        previous = Capacity(min=idle_group.min_size, max=idle_group.max_size, desired=idle_group.desired)
+        previous_version = (_pinned_version(idle_group.launch_template_version, lt)
+                            or idle_group.launch_template_version or str(lt.default_version))
     wanted = asg.capacity or Capacity(min=live_group.min_size, max=live_group.max_size, desired=live_group.desired)
     capacity = Capacity(min=wanted.min, max=wanted.max, desired=wanted.desired)
     steps.append(UpdateGroup(
-        id=f"scale-{idle}", phase="prepare", group=idle, capacity=capacity,
-        previous_capacity=Capacity(min=idle_group.min_size, max=idle_group.max_size, desired=idle_group.desired),
+        id=f"scale-{idle}", phase="prepare", group=idle, capacity=capacity, previous_capacity=previous,
         launch_template=lt.name if version else None, launch_template_version=version,
-        previous_launch_template_version=(_pinned_version(idle_group.launch_template_version, lt)
-                                          or idle_group.launch_template_version) if version else None))
+        previous_launch_template_version=previous_version if version else None))
     if ctx.checks_enabled(Check.ASG_IN_SERVICE):
+        grace = (idle_group or live_group).health_check_grace
         steps.append(WaitGroupInService(id=f"wait-{idle}-in-service", phase="rollout", group=idle,
                                         desired=capacity.desired, deadline=ctx.health.deadline,
-                                        interval=ctx.health.interval, expected=max(60.0, idle_group.health_check_grace)))
+                                        interval=ctx.health.interval, expected=max(60.0, grace)))
         ctx.gates.append(f"{idle}: {capacity.desired} instance(s) InService on the new launch template version")
     return steps
+
+
+def retire_group(ctx: Context, name: str) -> Step:
+    """After keep-warm: scale the old group to 0, or delete it when only one group is to remain."""
+    asg = ctx.spec.platform.asg
+    if asg is not None and asg.max_remaining_groups < 2:
+        return DeleteGroup(id=f"delete-{name}", phase="finalize", group=name,
+                           reason=f"max_remaining_groups {asg.max_remaining_groups}; the next deploy recreates it")
+    return scale_down_group(ctx, name)
 
 
 def _pinned_version(version: str | None, lt: "LaunchTemplate") -> str | None:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from ..durations import format_duration
 from ..snapshot import DnsRecord
 from ..steps import Bake, SetRecordWeights, Step, UpdateService
-from .asg_swap import warn_max_remaining_groups
 from .common import (
     OTHER, Color, Context, Refused, asg_current, asg_rollout, ecs_current, ecs_rollout, ecs_service, keep_warm, live_color_from_weights,
-    preflight, probe_steps, resume_processes, scale_down_group, shift_steps,
+    preflight, probe_steps, resume_processes, retire_group, shift_steps,
 )
 
 
@@ -58,8 +57,6 @@ def plan(ctx: Context) -> list[Step]:
     platform = ctx.spec.platform
     current = (ecs_current(ctx, ecs_service(ctx, platform.ecs.services.of(live)))  # type: ignore[union-attr]
                if platform.ecs is not None else asg_current(ctx, platform.asg.group_name(live)))  # type: ignore[union-attr]
-    if platform.asg is not None:
-        warn_max_remaining_groups(ctx, platform.asg.group_name(live))
     if not ctx.decide(current):
         return []
     steps = preflight(ctx)
@@ -76,10 +73,11 @@ def plan(ctx: Context) -> list[Step]:
         resume: list[Step] = []
     else:
         assert platform.asg is not None
-        rollout = asg_rollout(ctx, platform.asg.group_name(live), platform.asg.group_name(idle))
+        own = [ctx.target_group(dns.target_groups.of(idle)).arn] if dns.target_groups else []
+        rollout = asg_rollout(ctx, platform.asg.group_name(live), platform.asg.group_name(idle), attach_on_create=own)
         steps += rollout
         tgs = [ctx.target_group(dns.target_groups.of(idle))] if dns.target_groups else []
-        scale_down = scale_down_group(ctx, platform.asg.group_name(live))
+        scale_down = retire_group(ctx, platform.asg.group_name(live))
         resume = resume_processes(rollout)
     steps += probe_steps(ctx)
     zone = ctx.snapshot.dns_zone_id
