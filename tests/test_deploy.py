@@ -395,3 +395,29 @@ def test_rollback_to_a_digest_from_history(aws, web):
 
     assert web_weights(aws) == {"web-blue": 100, "web-green": 0}
     assert container_image(aws, service(aws, "web-blue")["taskDefinition"], "web").endswith(v1_digest)
+
+
+def test_deploy_build_runs_the_digest_the_registry_holds(aws, workdir, placer, busybox_context, registry, docker_engine):
+    import json
+    import shutil
+    import urllib.request
+
+    context = workdir / "image"
+    shutil.copytree(busybox_context, context)
+    (context / "index.html").write_text(f"<h1>{workdir.name}</h1>\n")  # a unique image each run
+    path = write_spec(workdir, "web")
+    seeded(aws.endpoint_url, path)
+    path = write_spec(workdir, "web", image={"repository": "web", "build": {"context": str(context)}})
+
+    assert main(["deploy", str(path), "--image-tag", "built-1", "--build", "--registry", registry]) == 0
+
+    request = urllib.request.Request(f"http://{registry}/v2/web/manifests/built-1", headers={"Accept": ", ".join([
+        "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"])})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        registry_digest = response.headers["Docker-Content-Digest"]
+        json.load(response)
+    ecr_digest = aws.client("ecr").describe_images(repositoryName="web", imageIds=[{"imageTag": "built-1"}])[
+        "imageDetails"][0]["imageDigest"]
+    deployed = container_image(aws, service(aws, "web-green")["taskDefinition"], "web")
+    assert registry_digest == ecr_digest and deployed.endswith(f"/web@{registry_digest}")
+    assert web_weights(aws) == {"web-blue": 0, "web-green": 100}
