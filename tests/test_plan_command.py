@@ -410,15 +410,16 @@ def test_an_explicit_target_group_swap_is_refused_when_the_listener_forwards_els
     assert "ecs-target-group-swap cannot be used: listener web-alb:80 forwards to web-legacy, not to web-blue / web-green" in plan.errors
 
 
-def test_an_explicit_asg_swap_is_refused_when_the_green_group_does_not_exist(aws, workdir, world, bluegreen):
+def test_an_explicit_asg_swap_is_refused_when_neither_group_exists(aws, workdir, world, bluegreen):
     world("legacy")
-    aws.client("autoscaling").delete_auto_scaling_group(AutoScalingGroupName="legacy-green", ForceDelete=True)
+    for name in ("legacy-blue", "legacy-green"):  # one missing group is recreated; none cannot be
+        aws.client("autoscaling").delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
     path = variant(workdir, "legacy", "legacy-explicit", [("strategy: auto", "strategy: asg-swap")])
 
     run = bluegreen("plan", path, "--image-tag", NEW_TAG)
 
     assert run.code == EXIT_INVALID, run.all
-    assert "ERROR: asg-swap cannot be used: Auto Scaling group legacy-green not found" in run.out
+    assert "ERROR: asg-swap cannot be used: neither Auto Scaling group (legacy-blue, legacy-green) exists" in run.out
 
 
 def test_an_asg_swap_is_refused_when_no_group_is_attached(aws, world, bluegreen):
@@ -471,7 +472,9 @@ def test_a_split_listener_is_refused_as_a_deployment_in_flight(aws, world, blueg
 
 def test_one_refused_spec_fails_the_fleet_but_the_others_are_still_planned(aws, world, bluegreen):
     world()
-    aws.client("autoscaling").delete_auto_scaling_group(AutoScalingGroupName="legacy-green", ForceDelete=True)
+    aws.client("autoscaling").detach_load_balancer_target_groups(  # no group serves legacy any more
+        AutoScalingGroupName="legacy-blue", TargetGroupARNs=[aws.client("elbv2").describe_target_groups(
+            Names=["legacy"])["TargetGroups"][0]["TargetGroupArn"]])
 
     run = bluegreen("plan", "--image-tag", NEW_TAG, "--format", "json")
 
@@ -617,7 +620,9 @@ def test_no_output_format_contains_a_secret_value(secret_value, bluegreen, workd
 
 def test_a_refused_service_shows_as_an_error_row_in_the_markdown_table(aws, world, bluegreen):
     world("legacy")
-    aws.client("autoscaling").delete_auto_scaling_group(AutoScalingGroupName="legacy-green", ForceDelete=True)
+    aws.client("autoscaling").detach_load_balancer_target_groups(  # no group serves legacy any more
+        AutoScalingGroupName="legacy-blue", TargetGroupARNs=[aws.client("elbv2").describe_target_groups(
+            Names=["legacy"])["TargetGroups"][0]["TargetGroupArn"]])
 
     run = bluegreen("plan", "deployments/legacy.yaml", "--image-tag", NEW_TAG, "--format", "markdown")
 
