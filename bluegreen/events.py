@@ -60,19 +60,7 @@ class Events:
                 line = f"\033[32m{line}\033[0m"
         print(line, file=self.stream, flush=True)
 
-    def quiet(self) -> "Events":
-        """Same redaction and clock, no output (for nested operations that report through the caller)."""
-        return Events(mode="json", stream=_Null(), clock=self.clock, service=self.service)
-
 
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes:02d}:{secs:02d}"
-
-
-class _Null:
-    def write(self, _: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None

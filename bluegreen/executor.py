@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from .durations import format_duration
 from .errors import StepFailed
@@ -41,7 +41,6 @@ class Executor:
     journal: JournalSink
     events: Events
     outputs: dict[str, str] = field(default_factory=dict)
-    wall_clock: Callable[[], float] = time.time
 
     # --- running forward --------------------------------------------------------------------
 

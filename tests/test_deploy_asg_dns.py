@@ -446,10 +446,14 @@ def test_dns_rollback_while_blue_is_warm_is_one_weight_change_back(aws, api, cap
 # --- max remaining groups --------------------------------------------------------------------------------
 
 
+def one_group_kept() -> dict[str, Any]:
+    """legacy.yaml's platform with `max_remaining_groups: 1`."""
+    asg = yaml.safe_load((REPO / "deployments" / "legacy.yaml").read_text())["platform"]["asg"]
+    return {"asg": {**asg, "max_remaining_groups": 1}}
+
+
 def test_max_remaining_groups_1_deletes_the_old_group_and_the_next_deploy_recreates_it(aws, workdir, capsys):
-    path = write_legacy(workdir, platform={"asg": {
-        **yaml.safe_load((REPO / "deployments" / "legacy.yaml").read_text())["platform"]["asg"],
-        "max_remaining_groups": 1}})
+    path = write_legacy(workdir, platform=one_group_kept())
     seeded(aws.endpoint_url, path)
     assert main(["deploy", str(path), "--image-tag", "v2"]) == 0
     time.sleep(1.1)
@@ -477,14 +481,10 @@ def test_max_remaining_groups_1_deletes_the_old_group_and_the_next_deploy_recrea
 
 
 def test_a_recreated_group_is_deleted_again_when_its_deployment_rolls_back(aws, workdir, failing_server, capsys):
-    path = write_legacy(workdir, platform={"asg": {
-        **yaml.safe_load((REPO / "deployments" / "legacy.yaml").read_text())["platform"]["asg"],
-        "max_remaining_groups": 1}})
+    path = write_legacy(workdir, platform=one_group_kept())
     seeded(aws.endpoint_url, path)
     aws.client("autoscaling").delete_auto_scaling_group(AutoScalingGroupName="legacy-green", ForceDelete=True)
-    failing = write_legacy(workdir, platform={"asg": {
-        **yaml.safe_load((REPO / "deployments" / "legacy.yaml").read_text())["platform"]["asg"],
-        "max_remaining_groups": 1}}, health={"http": {"url": failing_server}, "deadline": "1s",
+    failing = write_legacy(workdir, platform=one_group_kept(), health={"http": {"url": failing_server}, "deadline": "1s",
                                               "checks": ["asg-in-service", "target-health", "http", "alarms"]})
 
     assert main(["deploy", str(failing), "--image-tag", "v2"]) == 1

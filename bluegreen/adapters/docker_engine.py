@@ -53,14 +53,6 @@ class LocalImage:
     id: str
     repo_digests: tuple[str, ...]
 
-    def digest_in(self, repository: str) -> str | None:
-        """The digest this engine recorded when it pushed to (or pulled from) `repository`."""
-        for item in self.repo_digests:
-            name, _, digest = item.partition("@")
-            if name == repository:
-                return digest
-        return None
-
 
 @dataclass(frozen=True)
 class PushResult:

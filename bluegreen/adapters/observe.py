@@ -72,8 +72,3 @@ class AwsObserver:
     def elb_instance_states(self, elb: str) -> dict[str, str]:
         found = self.aws.client("elb").describe_instance_health(LoadBalancerName=elb)
         return {i["InstanceId"]: i["State"] for i in found.get("InstanceStates", [])}
-
-    def launch_template_version(self, template: str, version: str) -> str | None:
-        versions = self.aws.client("ec2").describe_launch_template_versions(
-            LaunchTemplateName=template, Versions=[version])["LaunchTemplateVersions"]
-        return str(versions[0]["VersionNumber"]) if versions else None
