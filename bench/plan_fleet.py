@@ -7,7 +7,7 @@
 Starts moto's server in-process on loopback, seeds N small ECS services with `seed_fleet` (one
 cluster, one shared ECR repository, one target group and one task definition each), writes their
 specs as YAML files and loads them the way the CLI does, then runs discovery + planning of all of
-them in one `plan_specs` call with a fresh `Runtime` (so the call log holds that run's calls only).
+them in one `plan_specs` call with a fresh `RunContext` (so the call log holds that run's calls only).
 It then repeats with N/3 of the same services, to show which operations grow per batch (ceil(N /
 batch size)), which per resource (N), and which stay fixed.
 
@@ -64,10 +64,11 @@ def spec_yaml(spec) -> str:  # noqa: ANN001 - bluegreen.spec.Spec
 
 
 def run(endpoint_url: str, loaded: list, image_tag: str | None) -> dict:  # noqa: ANN001 - LoadedSpec
-    from bluegreen.adapters.aws import is_read_only
-    from bluegreen.app import Runtime, plan_specs
+    from bluegreen.adapters.aws.session import is_read_only
+    from bluegreen.app.context import RunContext
+    from bluegreen.app.plans import plan_specs
 
-    runtime = Runtime(endpoint_url=endpoint_url)
+    runtime = RunContext(endpoint_url=endpoint_url)
     log = runtime.aws(loaded[0].spec.region).log
     start = time.perf_counter()
     plans = plan_specs(runtime, loaded, image_tag=image_tag)
@@ -126,10 +127,10 @@ def main() -> int:
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
 
-    from bluegreen.adapters.aws import Aws
-    from bluegreen.adapters.emulator import Emulator
-    from bluegreen.adapters.seed import put_image, seed_fleet
-    from bluegreen.loader import load_specs
+    from bluegreen.adapters.aws.session import Aws
+    from bluegreen.local.emulator import Emulator
+    from bluegreen.local.seed import put_image, seed_fleet
+    from bluegreen.specfiles.loader import load_specs
 
     emulator = Emulator.start()
     os.environ["AWS_ENDPOINT_URL"] = emulator.endpoint_url

@@ -21,14 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bluegreen.adapters.aws import Aws  # noqa: E402
-from bluegreen.adapters.emulator import Emulator, TaskPlacer  # noqa: E402
-from bluegreen.adapters.seed import put_image, seed  # noqa: E402
-from bluegreen.app import Runtime  # noqa: E402
+from bluegreen.adapters.aws.session import Aws  # noqa: E402
+from bluegreen.local.emulator import Emulator, TaskPlacer  # noqa: E402
+from bluegreen.local.seed import put_image, seed  # noqa: E402
+from bluegreen.app.context import RunContext  # noqa: E402
 from bluegreen.errors import DeploymentFailed  # noqa: E402
 from bluegreen.events import Events  # noqa: E402
-from bluegreen.loader import load_spec  # noqa: E402
-from bluegreen.operations import Session, deploy  # noqa: E402
+from bluegreen.specfiles.loader import load_spec  # noqa: E402
+from bluegreen.app.operations import Session, deploy  # noqa: E402
 
 SPEC = """\
 service: web
@@ -64,10 +64,10 @@ def one_run(endpoint: str, interval: float) -> dict[str, float]:
     urllib_post(f"{endpoint}/moto-api/reset")  # every run starts from an empty emulator
     seed(aws, loaded.spec, image_tag="v1", deregistration_delay=1)
     put_image(aws, "web", "v2")
-    runtime = Runtime(endpoint_url=endpoint)
+    runtime = RunContext(endpoint_url=endpoint)
     tool_aws = runtime.aws("us-east-1")
     events = Timeline(tool_aws.log)
-    session = Session(runtime=runtime, loaded=loaded, events=events)
+    session = Session(ctx=runtime, loaded=loaded, events=events)
     flipped: list[float] = []
 
     def fire() -> None:

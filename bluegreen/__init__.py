@@ -1,3 +1,18 @@
-"""bluegreen: blue/green deployments of containerised services to AWS."""
+"""bluegreen: blue/green deployments of containerised services to AWS.
+
+Where each idea lives (the stages in order; `domain` and `planning` never touch AWS):
+
+    specfiles/   YAML spec files -> validated `Spec` (line numbers, JSON Schema, reference)
+    domain/      the data: spec, colors, durations, snapshot, steps, plan, identity
+    discovery/   live state -> frozen `Snapshot` (read-only)
+    planning/    spec + snapshot -> `Plan` (pure): strategies, pre-flight checks, budgets
+    execution/   runs a plan: step dispatch, gates, journal, rollback
+    state/       locks, journals, deployment records, history (local files; a Store protocol)
+    adapters/    the only code that imports boto3, botocore or docker (AWS, ECR, Docker engine)
+    app/         the run context and the use cases (deploy, rollback, status, ...)
+    cli/         the command line and its renderers (text, Markdown, JSON)
+    iam/         the least-privilege policy a spec needs
+    local/       the embedded local AWS for the demo and tests (the [local] extra)
+"""
 
 __version__ = "0.1.0"

@@ -41,7 +41,7 @@ def moto_server():
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request drowns failures
-    from bluegreen.adapters.emulator import patch_moto
+    from bluegreen.local.emulator import patch_moto
 
     patch_moto()  # a moto bug, not ours: see its docstring
     server.start()
@@ -209,8 +209,8 @@ def workdir(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def placer(aws):
     """Plays ECS's part that moto leaves out: running tasks become targets of their target groups."""
-    from bluegreen.adapters.aws import Aws
-    from bluegreen.adapters.emulator import TaskPlacer
+    from bluegreen.adapters.aws.session import Aws
+    from bluegreen.local.emulator import TaskPlacer
 
     with TaskPlacer(Aws(aws.region, endpoint_url=aws.endpoint_url), interval=0.05) as running:
         yield running

@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
-from bluegreen.adapters.aws import Aws
-from bluegreen.adapters.seed import put_image, seed
-from bluegreen.loader import load_spec
+from bluegreen.adapters.aws.session import Aws
+from bluegreen.local.seed import put_image, seed
+from bluegreen.specfiles.loader import load_spec
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -22,7 +22,7 @@ FAST = {"deadline": "8s", "interval": "200ms", "bake": "600ms"}
 # Runs the real CLI, but SIGKILLs itself right after step number KILL_AFTER_STEP succeeds.
 KILLER = """
 import os, signal, sys
-import bluegreen.executor as executor
+import bluegreen.execution.executor as executor
 kill_after = int(os.environ["KILL_AFTER_STEP"])
 original = executor.Executor.run_step
 def run_step(self, step, *, index=None, rollback=False):
@@ -31,7 +31,7 @@ def run_step(self, step, *, index=None, rollback=False):
         os.kill(os.getpid(), signal.SIGKILL)
     return result
 executor.Executor.run_step = run_step
-from bluegreen.cli import run
+from bluegreen.cli.main import run
 sys.argv = ["bluegreen"] + sys.argv[1:]
 run()
 """
@@ -66,7 +66,7 @@ def seeded(aws_endpoint: str, path: Path, *, live_color: str = "blue") -> dict[s
 
 def run_cli(*args: str, env: dict[str, str] | None = None, killer: int | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    code = KILLER if killer is not None else "import sys; from bluegreen.cli import run; sys.argv=['bluegreen']+sys.argv[1:]; run()"
+    code = KILLER if killer is not None else "import sys; from bluegreen.cli.main import run; sys.argv=['bluegreen']+sys.argv[1:]; run()"
     full_env = dict(env or {})
     if killer is not None:
         full_env["KILL_AFTER_STEP"] = str(killer)
@@ -78,7 +78,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, killer: int | None = 
 
 def deploy_until_step_starts(path: Path, step: str) -> subprocess.Popen[str]:
     """A `deploy --events json` in a subprocess, returned once it has started `step` (still running)."""
-    process = subprocess.Popen([sys.executable, "-c", "from bluegreen.cli import run; run()", "deploy", str(path),
+    process = subprocess.Popen([sys.executable, "-c", "from bluegreen.cli.main import run; run()", "deploy", str(path),
                                 "--image-tag", "v2", "--events", "json"], stdout=subprocess.PIPE, text=True)
     for line in process.stdout:  # type: ignore[union-attr]
         if "step.started" in line and f'"step": "{step}"' in line:

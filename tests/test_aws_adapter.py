@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botocore.awsrequest import AWSResponse
 
-from bluegreen.adapters.aws import Aws, iam_action, is_read_only
+from bluegreen.adapters.aws.session import Aws, iam_action, is_read_only
 
 
 class _Headers(dict):

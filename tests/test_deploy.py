@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import signal
 import threading
 import time
 
 import pytest
 
-from bluegreen.cli import main
-from bluegreen.state import LocalStore
+from bluegreen.cli.main import main
+from bluegreen.state.local import LocalStore
 
 from deploy_helpers import deploy_until_step_starts, json_events, listener_weights, run_cli, seeded, write_spec
 
@@ -76,8 +78,8 @@ def test_finalize_before_the_keep_warm_deadline_changes_nothing(aws, workdir, pl
 
 def test_the_next_deployment_goes_to_the_other_color(aws, web):
     assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
-    from bluegreen.adapters.aws import Aws
-    from bluegreen.adapters.seed import put_image
+    from bluegreen.adapters.aws.session import Aws
+    from bluegreen.local.seed import put_image
 
     put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "web", "v3")
 
@@ -310,8 +312,8 @@ def test_json_events_are_one_object_per_line_with_traffic_switched_and_drained_a
 
 
 def test_a_team_can_keep_locks_journal_and_history_in_dynamodb(aws, workdir, placer):
-    from bluegreen.adapters.aws import Aws
-    from bluegreen.state import DynamoStore, ensure_table
+    from bluegreen.adapters.aws.session import Aws
+    from bluegreen.adapters.aws.dynamo_store import DynamoStore, ensure_table
 
     path = write_spec(workdir, "web", state={"backend": "dynamodb", "table": "bluegreen-state"})
     seeded(aws.endpoint_url, path)
@@ -353,10 +355,11 @@ def test_a_saved_plan_is_refused_when_live_state_drifted_and_nothing_changes(aws
 
 
 def test_a_stale_lock_from_another_machine_blocks_until_unlock_force(aws, web, capsys):
-    from bluegreen.state import LockInfo
+    from bluegreen.app.context import identity_from
+    from bluegreen.state.store import LockInfo
 
     store = LocalStore(".bluegreen")
-    stale = LockInfo.create("web", "web-old", "deploy")
+    stale = LockInfo.create("web", "web-old", "deploy", identity_from(os.environ))
     stale = LockInfo(**{**stale.__dict__, "host": "agent-7", "holder": "jenkins@agent-7", "pid": 4242})
     store.acquire(stale, lease_seconds=3600)
 
@@ -369,8 +372,8 @@ def test_a_stale_lock_from_another_machine_blocks_until_unlock_force(aws, web, c
 
 
 def test_rollback_after_blue_was_scaled_down_redeploys_the_previous_good_image(aws, web):
-    from bluegreen.adapters.aws import Aws
-    from bluegreen.adapters.seed import put_image
+    from bluegreen.adapters.aws.session import Aws
+    from bluegreen.local.seed import put_image
 
     put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "web", "v3")
     assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0

@@ -20,8 +20,8 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from bluegreen.cli import main
-from bluegreen.state import LocalStore
+from bluegreen.cli.main import main
+from bluegreen.state.local import LocalStore
 
 from deploy_helpers import REPO, run_cli, seeded, write_spec
 
@@ -203,8 +203,8 @@ def test_dns_cutover_moves_the_weights_to_green_then_scales_blue_down(aws, api, 
 
 
 def test_the_next_asg_deployment_goes_back_to_blue(aws, legacy):
-    from bluegreen.adapters.aws import Aws
-    from bluegreen.adapters.seed import put_image
+    from bluegreen.adapters.aws.session import Aws
+    from bluegreen.local.seed import put_image
 
     assert main(["deploy", str(legacy["path"]), "--image-tag", "v2"]) == 0
     v3 = put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "legacy", "v3")
@@ -463,8 +463,8 @@ def test_max_remaining_groups_1_deletes_the_old_group_and_the_next_deploy_recrea
     names = {g["AutoScalingGroupName"] for g in aws.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]}
     assert names == {"legacy-green"}  # only one group remains
 
-    from bluegreen.adapters.aws import Aws
-    from bluegreen.adapters.seed import put_image
+    from bluegreen.adapters.aws.session import Aws
+    from bluegreen.local.seed import put_image
 
     put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "legacy", "v3")
     plan = plan_json(capsys, str(path), "--image-tag", "v3")["legacy"]

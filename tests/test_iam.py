@@ -5,7 +5,7 @@
    `--plan-only`, and `--plan-only` is read-only.
 2. Truth: each example is deployed through the emulator, once failing at a gate (an alarm fires when
    the first bake starts, so the rollback runs), once succeeding, then finalized (the old color is
-   scaled down). Every AWS operation recorded on the deploying `Runtime`, mapped with `iam_action`,
+   scaled down). Every AWS operation recorded on the deploying `RunContext`, mapped with `iam_action`,
    must be in the policy; and the policy may hold nothing else except the actions listed below,
    each with the reason it cannot show up in these runs. The DynamoDB state store and the image
    build (`deploy --build`, real Docker engine and loopback registry) are checked the same way.
@@ -24,15 +24,15 @@ from typing import Any
 import pytest
 import yaml
 
-from bluegreen.adapters.aws import iam_action, is_read_only
-from bluegreen.app import Runtime
-from bluegreen.cli import cli, main
-from bluegreen.commands_iam import iam_policy
+from bluegreen.adapters.aws.session import iam_action, is_read_only
+from bluegreen.app.context import RunContext
+from bluegreen.cli.main import cli, main
+from bluegreen.cli.iam import iam_policy
 from bluegreen.errors import DeploymentFailed
 from bluegreen.events import Events
-from bluegreen.iam import actions, policy
-from bluegreen.loader import load_spec
-from bluegreen.operations import Session, deploy, finalize
+from bluegreen.iam.policy import actions, policy
+from bluegreen.specfiles.loader import load_spec
+from bluegreen.app.operations import Session, deploy, finalize
 
 from deploy_helpers import REPO, seeded, write_spec
 
@@ -224,7 +224,7 @@ def test_the_command_module_loads_no_sdk():
     import subprocess
     import sys
 
-    code = ("import sys, bluegreen.commands_iam, bluegreen.iam; "
+    code = ("import sys, bluegreen.cli.iam, bluegreen.iam.policy; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'docker')))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "[]"
@@ -258,12 +258,12 @@ def fast(name: str) -> dict[str, Any]:
 
 def record_deployments(aws, path: Path) -> set[str]:
     """Fail at a gate (rollback), succeed, finalize; return the IAM actions of every AWS call made."""
-    runtime = Runtime(endpoint_url=aws.endpoint_url)
+    runtime = RunContext(endpoint_url=aws.endpoint_url)
     spec = load_spec(path).spec
     cloudwatch = aws.client("cloudwatch")
 
     def session(events: Events | None = None) -> Session:
-        return Session(runtime=runtime, loaded=load_spec(path), events=events or Events(stream=io.StringIO()))
+        return Session(ctx=runtime, loaded=load_spec(path), events=events or Events(stream=io.StringIO()))
 
     failing = FireAlarmOnFirstBake(stream=io.StringIO(), alarm_client=cloudwatch, alarm=spec.health.alarms[0])
     with pytest.raises(DeploymentFailed, match=spec.health.alarms[0]):
@@ -296,12 +296,12 @@ def test_policy_holds_every_call_of_a_real_deploy_and_rollback_and_nothing_unexp
 
 
 def test_plan_only_policy_covers_every_call_plan_makes(aws, workdir):
-    from bluegreen.app import plan_specs
+    from bluegreen.app.plans import plan_specs
 
     paths = [write_spec(workdir, name, **fast(name)) for name in EXAMPLES]
     for path in paths:
         seeded(aws.endpoint_url, path)
-    runtime = Runtime(endpoint_url=aws.endpoint_url)
+    runtime = RunContext(endpoint_url=aws.endpoint_url)
     loaded = [load_spec(p) for p in paths]
 
     plans = plan_specs(runtime, loaded, image_tag="v2")
@@ -313,8 +313,8 @@ def test_plan_only_policy_covers_every_call_plan_makes(aws, workdir):
 
 
 def test_dynamodb_state_actions_are_the_ones_the_store_calls(aws, workdir, placer):
-    from bluegreen.adapters.aws import Aws
-    from bluegreen.state import ensure_table
+    from bluegreen.adapters.aws.session import Aws
+    from bluegreen.adapters.aws.dynamo_store import ensure_table
 
     # A 1s lease is renewed every third of a second, so the renewal (UpdateItem) is recorded too.
     path = write_spec(workdir, "web", state={"backend": "dynamodb", "table": "bluegreen-state", "lease": "1s"})
@@ -343,9 +343,9 @@ def test_image_build_actions_match_a_deploy_that_builds_and_pushes(aws, workdir,
     seeded(aws.endpoint_url, path)
     tag = f"b{uuid.uuid4().hex[:8]}"
     try:
-        runtime = Runtime(endpoint_url=aws.endpoint_url)
+        runtime = RunContext(endpoint_url=aws.endpoint_url)
         events = Events(stream=io.StringIO())
-        session = Session(runtime=runtime, loaded=load_spec(path), events=events)
+        session = Session(ctx=runtime, loaded=load_spec(path), events=events)
 
         assert deploy(session, image_tag=tag, build=True, registry=registry) == 0
 

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from bluegreen.adapters.aws import Aws, is_read_only
+from bluegreen.adapters.aws.session import Aws, is_read_only
 from bluegreen.adapters.docker_engine import DockerEngine, PushFailed
 from bluegreen.errors import DeploymentFailed, ExitCode, InvalidInput
 from bluegreen.events import Events
-from bluegreen.images import ImageResult, build_and_push
-from bluegreen.loader import load_spec
+from bluegreen.app.images import ImageResult, build_and_push
+from bluegreen.specfiles.loader import load_spec
 
 MANIFEST_TYPES = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"
 GIT_COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -322,9 +322,9 @@ def test_registry_password_never_appears_in_output_events_or_errors(project, aws
 def test_build_command_prints_the_pinned_reference_last(project, aws, capsys):
     from click.testing import CliRunner
 
-    from bluegreen.app import Runtime
-    from bluegreen.cli import cli, main
-    from bluegreen.commands_build import build
+    from bluegreen.app.context import RunContext
+    from bluegreen.cli.main import cli, main
+    from bluegreen.cli.build import build
 
     args = [str(project.spec_path), "--image-tag", "cli", "--registry", project.registry]
     if "build" in cli.commands:  # registered: go through the real entry point and exit-code mapping
@@ -335,7 +335,7 @@ def test_build_command_prints_the_pinned_reference_last(project, aws, capsys):
         assert main(["build", str(project.spec_path), "--image-tag", "-bad"]) == 2
     else:
         runner = CliRunner()
-        result = runner.invoke(build, args, obj=Runtime(endpoint_url=aws.endpoint_url), catch_exceptions=False)
+        result = runner.invoke(build, args, obj=RunContext(endpoint_url=aws.endpoint_url), catch_exceptions=False)
         assert result.exit_code == 0, result.output
         last = result.output.strip().splitlines()[-1]
         pinned_digest = project.ecr_digest("cli")
@@ -344,20 +344,20 @@ def test_build_command_prints_the_pinned_reference_last(project, aws, capsys):
 
         # JSON mode: every line is an event, the last one carries the pinned reference.
         result = runner.invoke(build, [args[0], "--image-tag", "json", "--registry", project.registry,
-                                       "--events", "json"], obj=Runtime(endpoint_url=aws.endpoint_url))
+                                       "--events", "json"], obj=RunContext(endpoint_url=aws.endpoint_url))
         lines = [json.loads(line) for line in result.output.strip().splitlines()]
         assert result.exit_code == 0 and lines[-1]["event"] == "image.pinned"
         assert lines[-1]["pinned"].endswith(f"@{pinned_digest}")
 
         # A bad tag is invalid input (exit 2 through the CLI), raised before anything is contacted.
         result = runner.invoke(build, [str(project.spec_path), "--image-tag", "-bad"],
-                               obj=Runtime(endpoint_url=aws.endpoint_url))
+                               obj=RunContext(endpoint_url=aws.endpoint_url))
         assert isinstance(result.exception, InvalidInput) and result.exception.exit_code == 2
     assert pinned_digest.startswith("sha256:")
 
 
 def test_importing_the_build_command_loads_no_sdk():
-    code = ("import sys, bluegreen.commands_build, bluegreen.images; "
+    code = ("import sys, bluegreen.cli.build, bluegreen.app.images; "
             "print(sorted(m for m in ('boto3', 'botocore', 'docker') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -11,8 +11,8 @@ import tomllib
 from pathlib import Path
 
 
-from bluegreen.cli import main
-from bluegreen.docs import readme_section, spec_reference
+from bluegreen.cli.main import main
+from bluegreen.specfiles.reference import readme_section, spec_reference
 
 from deploy_helpers import REPO, seeded, write_spec
 
@@ -21,7 +21,7 @@ README = (REPO / "README.md").read_text()
 
 def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    return subprocess.run([sys.executable, "-c", "from bluegreen.cli import run; run()", "demo", *args],
+    return subprocess.run([sys.executable, "-c", "from bluegreen.cli.main import run; run()", "demo", *args],
                           capture_output=True, text=True, timeout=180, env=env, cwd=REPO)
 
 
@@ -72,8 +72,8 @@ def test_scripts_demo_runs_the_demo_end_to_end():
 def test_every_bluegreen_command_in_the_readme_runs_in_order_against_the_emulator(aws, workdir, placer, capsys):
     for name in ("web", "worker", "legacy", "api"):
         seeded(aws.endpoint_url, write_spec(workdir, name))
-    from bluegreen.adapters.aws import Aws
-    from bluegreen.adapters.seed import put_image
+    from bluegreen.adapters.aws.session import Aws
+    from bluegreen.local.seed import put_image
 
     put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "web", "v3")
     (workdir / "schema").mkdir()

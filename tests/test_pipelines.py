@@ -3,7 +3,7 @@
 `examples/Jenkinsfile` and `examples/github-pr-plan.yml` are read as text; every `bluegreen ...` line
 in their `sh '...'` / `sh(script: '''...''')` and `run: |` blocks is extracted, its variables are
 substituted ($GIT_COMMIT -> a fresh commit id, $SPEC, $SERVICE), and it is run through
-`bluegreen.cli.main` against the emulator, in a seeded working directory, in the pipeline's order:
+`bluegreen.cli.main.main` against the emulator, in a seeded working directory, in the pipeline's order:
 
 - Jenkins, the approved path: plan (exit 5 is "changes pending", a success) -> build (real Docker
   engine, pushed to the loopback registry; skipped only when Docker is unreachable and
@@ -33,10 +33,12 @@ from typing import Any
 import pytest
 import yaml
 
-from bluegreen.adapters.aws import Aws
-from bluegreen.adapters.seed import put_image
-from bluegreen.cli import main
-from bluegreen.state import LocalStore, LockInfo
+from bluegreen.adapters.aws.session import Aws
+from bluegreen.local.seed import put_image
+from bluegreen.cli.main import main
+from bluegreen.state.local import LocalStore
+from bluegreen.app.context import identity_from
+from bluegreen.state.store import LockInfo
 
 from deploy_helpers import REPO, copy_examples, json_events, listener_weights, seeded, write_spec
 
@@ -316,7 +318,7 @@ def test_jenkins_deploy_locked_by_another_run_exits_4_and_changes_nothing(capsys
     seeded(aws.endpoint_url, path)
     commands = by_stage(jenkins_commands(JENKINSFILE.read_text()))
     variables = {"GIT_COMMIT": "v2", "SPEC": "deployments/web.yaml", "SERVICE": "web"}
-    other = LockInfo.create("web", "web-20260101T000000Z-other1", "deploy")  # a live holder: this process
+    other = LockInfo.create("web", "web-20260101T000000Z-other1", "deploy", identity_from(os.environ))  # a live holder: this process
     LocalStore(".bluegreen").acquire(other, 600)
 
     code, _, err = run(capsys, commands["deploy:deploy"], variables)
@@ -447,9 +449,9 @@ def test_workflow_shell_treats_exit_5_as_changes_pending_and_anything_else_as_fa
 
 def test_example_iam_policy_for_the_plan_role_is_read_only(capsys):
     """The workflow's plan role: `bluegreen iam-policy deployments/ --plan-only` (see the workflow header)."""
-    from bluegreen.adapters.aws import is_read_only
-    from bluegreen.cli import cli
-    from bluegreen.commands_iam import iam_policy
+    from bluegreen.adapters.aws.session import is_read_only
+    from bluegreen.cli.main import cli
+    from bluegreen.cli.iam import iam_policy
 
     if "iam-policy" not in cli.commands:  # until cli.py registers it
         cli.add_command(iam_policy)

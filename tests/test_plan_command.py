@@ -3,7 +3,7 @@
 Every test copies `deployments/` into a temporary working directory (the CLI reads relative paths),
 seeds the live infrastructure the examples refer to with `bluegreen.adapters.seed` (the same seeding
 the demo and benchmarks use), puts a second image tag `v2` into each repository, and runs
-`bluegreen.cli.main([...])` in-process, reading its output with capsys.
+`bluegreen.cli.main.main([...])` in-process, reading its output with capsys.
 
 What is proven here, example by example:
 
@@ -27,12 +27,12 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from bluegreen.adapters.aws import Aws, is_read_only
-from bluegreen.adapters.seed import SeedResult, put_image, seed
-from bluegreen.cli import main
-from bluegreen.loader import load_spec
-from bluegreen.plan import Plan, dump, load, plan_schema
-from bluegreen.steps import (
+from bluegreen.adapters.aws.session import Aws, is_read_only
+from bluegreen.local.seed import SeedResult, put_image, seed
+from bluegreen.cli.main import main
+from bluegreen.specfiles.loader import load_spec
+from bluegreen.domain.plan import Plan, dump, load, plan_schema
+from bluegreen.domain.steps import (
     Attach, SetRecordWeights, SetWeights, Step, SuspendProcesses, UpdateGroup, UpdateService, rollback_steps,
 )
 
@@ -120,7 +120,7 @@ class Run:
         return self.out + self.err
 
     def plans(self) -> dict[str, Plan]:
-        """The JSON output, read back with `bluegreen.plan.load` (the loader `deploy --plan-file` uses)."""
+        """The JSON output, read back with `bluegreen.domain.plan.load` (the loader `deploy --plan-file` uses)."""
         return {p.service: p for p in _load_text(self.out)}
 
 
@@ -491,7 +491,7 @@ def test_plan_makes_only_read_only_aws_calls_for_the_whole_fleet(aws, world, blu
     world()
     import botocore.client
 
-    from bluegreen.app import Runtime
+    from bluegreen.app.context import RunContext
 
     # every call any botocore client makes, whoever made the client ...
     everything: list[str] = []
@@ -504,14 +504,14 @@ def test_plan_makes_only_read_only_aws_calls_for_the_whole_fleet(aws, world, blu
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
     # ... and what the CLI's own adapters logged
     adapters: list[Aws] = []
-    make_aws = Runtime.aws
+    make_aws = RunContext.aws
 
     def keeping(self, region):
         made = make_aws(self, region)
         adapters.append(made)
         return made
 
-    monkeypatch.setattr(Runtime, "aws", keeping)
+    monkeypatch.setattr(RunContext, "aws", keeping)
 
     run = bluegreen("plan", "--image-tag", NEW_TAG, "--format", "markdown")
 

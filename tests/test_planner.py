@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bluegreen.planner import make_plan
-from bluegreen.snapshot import (
+from bluegreen.planning.planner import make_plan
+from bluegreen.domain.snapshot import (
     EcsService, ImageInfo, Listener, Rule, Snapshot, TargetGroup, TargetHealth, TaskDefinition,
 )
-from bluegreen.spec import Spec
-from bluegreen.steps import (
+from bluegreen.domain.spec import Spec
+from bluegreen.domain.steps import (
     Bake, CheckAlarms, KeepWarm, RegisterTaskDefinition, SetWeights, UpdateService, WaitServiceStable,
     WaitTargetsHealthy, rollback_steps,
 )

@@ -18,19 +18,19 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from bluegreen.cli import main
-from bluegreen.durations import format_duration, parse_duration
-from bluegreen.loader import load_spec
-from bluegreen.spec import Shift
+from bluegreen.cli.main import main
+from bluegreen.domain.durations import format_duration, parse_duration
+from bluegreen.specfiles.loader import load_spec
+from bluegreen.domain.spec import AllAtOnce, CanaryShift, LinearShift
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "deployments"
 CORPUS = REPO / "tests" / "specs" / "invalid"
 CHECKED_IN_SCHEMA = REPO / "schema" / "spec.schema.json"
 
-# The installed `bluegreen` script calls bluegreen.cli:run; this is the same thing without relying on
+# The installed `bluegreen` script calls bluegreen.cli.main:run; this is the same thing without relying on
 # the script being on PATH (works on a fresh machine right after `pip install -e .`).
-CLI = [sys.executable, "-c", "from bluegreen.cli import run; run()"]
+CLI = [sys.executable, "-c", "from bluegreen.cli.main import run; run()"]
 HEAVY_MODULES = {"boto3", "botocore", "docker", "moto"}
 
 _EXPECT = re.compile(r"^# expect: (?P<line>\d+) (?P<field>\S+) (?P<message>.+?)\s*$")
@@ -345,7 +345,7 @@ def imported_modules(importtime_stderr: str) -> set[str]:
     ids=" ".join,
 )
 def test_version_starts_without_importing_boto3_or_docker(argv):
-    code = "import sys; from bluegreen.cli import main; raise SystemExit(main(sys.argv[1:]))"
+    code = "import sys; from bluegreen.cli.main import main; raise SystemExit(main(sys.argv[1:]))"
 
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code, *argv],
@@ -407,20 +407,20 @@ def test_a_valid_spec_is_frozen():
 def test_durations_in_a_loaded_spec_are_seconds_and_dump_as_text():
     spec = load_spec(EXAMPLES / "api.yaml").spec
 
-    assert (spec.health.deadline, spec.shift.interval, spec.traffic.dns.ttl) == (600.0, 120.0, 60.0)
+    assert (spec.health.deadline, spec.shift.interval, spec.dns.ttl) == (600.0, 120.0, 60.0)
     assert spec.model_dump(mode="json")["rollback"]["keep_blue_warm"] == "24h"
 
 
 @pytest.mark.parametrize(
     "shift, weights",
     [
-        (Shift(mode="canary", percentages=[10, 50, 100]), [10, 50, 100]),
-        (Shift(mode="linear", step_percent=30), [30, 60, 90, 100]),
-        (Shift(mode="linear", step_percent=25), [25, 50, 75, 100]),
-        (Shift(mode="linear", step_percent=50), [50, 100]),
-        (Shift(mode="linear", step_percent=100), [100]),
-        (Shift(mode="all-at-once"), [100]),
-        (Shift(), [100]),
+        (CanaryShift(mode="canary", percentages=[10, 50, 100]), [10, 50, 100]),
+        (LinearShift(mode="linear", step_percent=30), [30, 60, 90, 100]),
+        (LinearShift(mode="linear", step_percent=25), [25, 50, 75, 100]),
+        (LinearShift(mode="linear", step_percent=50), [50, 100]),
+        (LinearShift(mode="linear", step_percent=100), [100]),
+        (AllAtOnce(mode="all-at-once"), [100]),
+        (AllAtOnce(), [100]),
     ],
 )
 def test_shift_weights_are_greens_share_after_each_step(shift, weights):

@@ -19,21 +19,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
 from bluegreen.errors import ExitCode, InvalidInput, LockHeld
-from bluegreen.spec import State
-from bluegreen.state import (
-    DynamoStore,
-    JournalWriter,
-    LocalStore,
-    LockInfo,
-    LockLease,
-    Store,
-    ci_build,
-    ensure_table,
-    open_journal,
-    open_store,
-)
+from bluegreen.domain.spec import DynamoState, LocalState, State
+from bluegreen.adapters.aws.dynamo_store import DynamoStore, ensure_table
+from bluegreen.app.context import ci_build, identity_from
+from bluegreen.app.stores import open_journal, open_store
+from bluegreen.state.journal import JournalWriter
+from bluegreen.state.lease import LockLease
+from bluegreen.state.local import LocalStore
+from bluegreen.state.store import LockInfo, Store
 
 REPO = Path(__file__).resolve().parents[1]
 TABLE = "bluegreen-state"
@@ -69,8 +65,8 @@ class Backend:
     def child_prelude(self) -> str:
         """Python source that builds `store` in a child process."""
         if self.kind == "local":
-            return f"from bluegreen.state import LocalStore\nstore = LocalStore({self.location!r})\n"
-        return ("from bluegreen.adapters.aws import Aws\nfrom bluegreen.state import DynamoStore\n"
+            return f"from bluegreen.state.local import LocalStore\nstore = LocalStore({self.location!r})\n"
+        return ("from bluegreen.adapters.aws.session import Aws\nfrom bluegreen.adapters.aws.dynamo_store import DynamoStore\n"
                 f"store = DynamoStore(Aws(), {self.location!r})\n")
 
 
@@ -101,7 +97,7 @@ def backend(request, tmp_path) -> Backend:
         return Backend("local", str(tmp_path / "state"))
     emulator = request.getfixturevalue("aws")
     request.getfixturevalue("atomic_moto_dynamodb")
-    from bluegreen.adapters.aws import Aws
+    from bluegreen.adapters.aws.session import Aws
 
     adapter = Aws(emulator.region, endpoint_url=emulator.endpoint_url)
     assert ensure_table(adapter, TABLE) is True
@@ -114,7 +110,7 @@ def store(backend) -> Store:
 
 
 def request_lock(deployment_id: str, operation: str = "deploy", **env: str) -> LockInfo:
-    return LockInfo.create("web", deployment_id, operation, env=env)
+    return LockInfo.create("web", deployment_id, operation, identity_from(env))
 
 
 # --- locks ----------------------------------------------------------------------------------------
@@ -229,7 +225,8 @@ def test_break_lock_removes_a_stale_lock(backend):
 RACE_SCRIPT = """
 import json, os, sys, time
 from bluegreen.errors import LockHeld
-from bluegreen.state import LockInfo
+from bluegreen.app.context import identity_from
+from bluegreen.state.store import LockInfo
 {prelude}
 store.read("web")  # warm up (imports, connections) before the start line
 print("ready", flush=True)
@@ -237,7 +234,7 @@ while not os.path.exists({go!r}):
     time.sleep(0.001)
 name = sys.argv[1]
 try:
-    acquired = store.acquire(LockInfo.create("web", name, "deploy"), 60)
+    acquired = store.acquire(LockInfo.create("web", name, "deploy", identity_from({{}})), 60)
 except LockHeld as exc:
     print(json.dumps({{"lost": exc.message}}), flush=True)
 else:
@@ -298,7 +295,7 @@ def test_names_that_could_escape_the_store_are_refused(store):
     with pytest.raises(InvalidInput):
         store.append("web", "../../etc/passwd", {"event": "step.started"})
     with pytest.raises(InvalidInput):
-        LockInfo.create("web/../x", "d-1", "deploy")
+        LockInfo.create("web/../x", "d-1", "deploy", identity_from({}))
 
 
 # --- journal --------------------------------------------------------------------------------------
@@ -356,7 +353,7 @@ def test_local_journal_skips_a_torn_last_line_and_carries_on(tmp_path):
 
 
 def test_journal_falls_back_to_local_files_when_the_dynamodb_table_is_missing(aws, tmp_path, monkeypatch):
-    from bluegreen.adapters.aws import Aws
+    from bluegreen.adapters.aws.session import Aws
 
     monkeypatch.chdir(tmp_path)
     warnings: list[str] = []
@@ -377,11 +374,11 @@ def test_journal_falls_back_to_local_files_when_the_dynamodb_table_is_missing(aw
 
 
 def test_journal_that_falls_back_midway_reads_back_as_one_sequence(aws, tmp_path):
-    from bluegreen.adapters.aws import Aws
+    from bluegreen.adapters.aws.session import Aws
 
     adapter = Aws(endpoint_url=aws.endpoint_url)
     ensure_table(adapter, TABLE)
-    journal = open_journal(DynamoStore(adapter, TABLE), State(directory=str(tmp_path)))
+    journal = open_journal(DynamoStore(adapter, TABLE), LocalState(directory=str(tmp_path)))
     journal.append("web", "d-1", {"event": "deploy.started"})
     journal.append("web", "d-1", {"event": "step.started"})
 
@@ -457,29 +454,29 @@ def test_local_store_lives_in_the_working_directory_and_needs_no_aws(tmp_path, m
     def no_aws():
         raise AssertionError("a local store must not touch AWS")
 
-    store = open_store(State(), no_aws)
+    store = open_store(LocalState(), no_aws)
     assert isinstance(store, LocalStore) and store.directory == tmp_path / ".bluegreen"
     store.append("web", "d-1", {"event": "step.started"})
     assert (tmp_path / ".bluegreen/journal/web/d-1.jsonl").exists()
-    assert open_store(State(directory=str(tmp_path / "abs")), no_aws).directory == tmp_path / "abs"
+    assert open_store(LocalState(directory=str(tmp_path / "abs")), no_aws).directory == tmp_path / "abs"
 
 
 def test_dynamodb_store_uses_the_table_of_the_spec(aws):
-    from bluegreen.adapters.aws import Aws
+    from bluegreen.adapters.aws.session import Aws
 
     adapter = Aws(endpoint_url=aws.endpoint_url)
-    store = open_store(State(backend="dynamodb", table=TABLE), lambda: adapter)
+    store = open_store(DynamoState(backend="dynamodb", table=TABLE), lambda: adapter)
     assert isinstance(store, DynamoStore) and store.table == TABLE
     assert ensure_table(adapter, TABLE) is True and ensure_table(adapter, TABLE) is False
     table = aws.client("dynamodb").describe_table(TableName=TABLE)["Table"]
     assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {"pk": "HASH", "sk": "RANGE"}
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    with pytest.raises(InvalidInput, match="table"):
-        open_store(State(backend="dynamodb"), lambda: adapter)
+    with pytest.raises(ValidationError, match="table"):  # a dynamodb state without a table cannot be written
+        TypeAdapter(State).validate_python({"backend": "dynamodb"})
 
 
 def test_dynamodb_items_follow_the_documented_schema(aws):
-    from bluegreen.adapters.aws import Aws
+    from bluegreen.adapters.aws.session import Aws
 
     adapter = Aws(endpoint_url=aws.endpoint_url)
     ensure_table(adapter, TABLE)

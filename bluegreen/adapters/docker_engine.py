@@ -90,6 +90,21 @@ class DockerEngine:
         if self._owned:
             self.client.close()
 
+    @classmethod
+    def unreachable_reason(cls) -> str | None:
+        """Why no engine can be used here (None when one answers), without raising."""
+        try:
+            engine = cls.from_env(timeout=5)
+        except Exception as error:  # no SDK, no socket, refused: any reason counts
+            return f"no Docker engine reachable ({type(error).__name__})"
+        try:
+            engine.client.ping()
+        except Exception as error:
+            return f"no Docker engine reachable ({type(error).__name__})"
+        finally:
+            engine.close()
+        return None
+
     def build(self, context: str, *, dockerfile: str, buildargs: dict[str, str], labels: dict[str, str],
               target: str | None = None, platform: str | None = None, tag: str | None = None,
               progress: Progress = lambda _: None) -> str:

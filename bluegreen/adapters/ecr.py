@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .aws import Aws
+    from bluegreen.adapters.aws.session import Aws
 
 _MANIFEST_TYPES = [
     "application/vnd.docker.distribution.manifest.v2+json",

@@ -1,0 +1,240 @@
+"""The mutating AWS calls the executor makes, each idempotent: read the current value, do nothing
+if it already matches, otherwise change it and say `old -> new`. That makes resume, rollback and a
+repeated inverse safe to run any number of times.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from typing import Any, Mapping
+
+from bluegreen.adapters.aws.session import Aws
+
+# describe_task_definition returns these; register_task_definition refuses them.
+_READ_ONLY_TD_FIELDS = {
+    "taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities",
+    "registeredAt", "registeredBy", "deregisteredAt",
+}
+
+
+def _short(arn: str | None) -> str:
+    return (arn or "-").rsplit("/", 1)[-1]
+
+
+class AwsActions:
+    def __init__(self, aws: Aws) -> None:
+        self.aws = aws
+
+    # --- ECS ---------------------------------------------------------------------------------
+
+    def register_task_definition(self, base_arn: str, container: str, image: str, environment: Mapping[str, str],
+                                 secrets: Mapping[str, str], cpu: int | None, memory: int | None) -> tuple[str, str]:
+        """A new revision copied field for field from `base_arn`; only the spec's changes differ."""
+        ecs = self.aws.client("ecs")
+        described = ecs.describe_task_definition(taskDefinition=base_arn, include=["TAGS"])
+        body = new_revision_body(described["taskDefinition"], container, image, environment, secrets, cpu, memory)
+        tags = described.get("tags") or []
+        if tags:
+            body["tags"] = tags
+        arn = ecs.register_task_definition(**body)["taskDefinition"]["taskDefinitionArn"]
+        return arn, f"registered {_short(arn)} (copied from {_short(base_arn)}, image {image})"
+
+    def update_service(self, cluster: str, service: str, task_definition: str | None, desired: int) -> str:
+        ecs = self.aws.client("ecs")
+        current = ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+        wanted_td = task_definition or current["taskDefinition"]
+        if current["taskDefinition"] == wanted_td and current["desiredCount"] == desired:
+            return f"{service} already runs {_short(wanted_td)} x{desired}"
+        args: dict[str, Any] = {"cluster": cluster, "service": service, "desiredCount": desired}
+        if task_definition and task_definition != current["taskDefinition"]:
+            args["taskDefinition"] = task_definition
+        ecs.update_service(**args)
+        return (f"{service}: {_short(current['taskDefinition'])} x{current['desiredCount']} -> "
+                f"{_short(wanted_td)} x{desired}")
+
+    # --- load balancers ----------------------------------------------------------------------
+
+    def set_weights(self, listener_arn: str, rule_arn: str | None, weights: Mapping[str, int]) -> str:
+        elb = self.aws.client("elbv2")
+        if rule_arn:
+            rule = elb.describe_rules(RuleArns=[rule_arn])["Rules"][0]
+            actions = rule["Actions"]
+        else:
+            actions = elb.describe_listeners(ListenerArns=[listener_arn])["Listeners"][0]["DefaultActions"]
+        current = forward_weights(actions)
+        if current == dict(weights):
+            return "weights already " + _fmt(weights)
+        action = {"Type": "forward", "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": arn, "Weight": w} for arn, w in weights.items()]}}
+        if rule_arn:
+            elb.modify_rule(RuleArn=rule_arn, Actions=[action])
+        else:
+            elb.modify_listener(ListenerArn=listener_arn, DefaultActions=[action])
+        return f"weights {_fmt(current)} -> {_fmt(weights)}"
+
+    # --- Auto Scaling ----------------------------------------------------------------------------
+
+    def create_launch_template_version(self, template: str, source_version: int, user_data: str | None) -> tuple[str, str]:
+        ec2 = self.aws.client("ec2")
+        data = {"UserData": base64.b64encode(user_data.encode()).decode()} if user_data else {}
+        version = ec2.create_launch_template_version(
+            LaunchTemplateName=template, SourceVersion=str(source_version), LaunchTemplateData=data,
+            VersionDescription="bluegreen")["LaunchTemplateVersion"]["VersionNumber"]
+        return str(version), f"launch template {template} v{version} (from v{source_version})"
+
+    def put_parameter(self, name: str, value: str) -> str:
+        ssm = self.aws.client("ssm")
+        try:
+            current = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+        except Exception as exc:  # ParameterNotFound
+            if _code(exc) != "ParameterNotFound":
+                raise
+            current = None
+        if current == value:
+            return f"{name} already {value}"
+        ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+        return f"{name}: {current} -> {value}"
+
+    def update_group(self, group: str, min_size: int, max_size: int, desired: int,
+                     launch_template: str | None, version: str | None) -> str:
+        asg = self.aws.client("autoscaling")
+        current = self._group(group)
+        lt = current.get("LaunchTemplate") or {}
+        same_lt = version is None or (lt.get("LaunchTemplateName") == launch_template and str(lt.get("Version")) == version)
+        if same_lt and (current["MinSize"], current["MaxSize"], current["DesiredCapacity"]) == (min_size, max_size, desired):
+            return f"{group} already {min_size}/{desired}/{max_size}"
+        args: dict[str, Any] = {"AutoScalingGroupName": group, "MinSize": min_size, "MaxSize": max_size,
+                                "DesiredCapacity": desired}
+        if version is not None:
+            args["LaunchTemplate"] = {"LaunchTemplateName": launch_template, "Version": version}
+        asg.update_auto_scaling_group(**args)
+        return (f"{group}: {current['MinSize']}/{current['DesiredCapacity']}/{current['MaxSize']} -> "
+                f"{min_size}/{desired}/{max_size}" + (f", launch template v{version}" if version else ""))
+
+    def suspend_processes(self, group: str, processes: list[str], resume: bool) -> str:
+        asg = self.aws.client("autoscaling")
+        if resume:
+            asg.resume_processes(AutoScalingGroupName=group, ScalingProcesses=processes)
+        else:
+            asg.suspend_processes(AutoScalingGroupName=group, ScalingProcesses=processes)
+        return f"{'resumed' if resume else 'suspended'} {', '.join(processes)} on {group}"
+
+    def attach(self, group: str, target_group_arns: list[str], classic_elbs: list[str], detach: bool) -> str:
+        asg = self.aws.client("autoscaling")
+        current = self._group(group)
+        if target_group_arns:
+            attached = set(current.get("TargetGroupARNs", []))
+            todo = [a for a in target_group_arns if (a in attached) == detach]
+            if todo:
+                call = asg.detach_load_balancer_target_groups if detach else asg.attach_load_balancer_target_groups
+                call(AutoScalingGroupName=group, TargetGroupARNs=todo)
+        if classic_elbs:
+            attached = set(current.get("LoadBalancerNames", []))
+            todo = [n for n in classic_elbs if (n in attached) == detach]
+            if todo:
+                call = asg.detach_load_balancers if detach else asg.attach_load_balancers
+                call(AutoScalingGroupName=group, LoadBalancerNames=todo)
+        where = ", ".join([_tg_name(a) for a in target_group_arns] + classic_elbs)
+        return f"{group} {'detached from' if detach else 'attached to'} {where}"
+
+    def create_group(self, group: str, copy_of: str, launch_template: str, version: str, subnets: list[str],
+                     health_check_type: str, health_check_grace: int, tags: Mapping[str, str],
+                     target_group_arns: list[str]) -> str:
+        asg = self.aws.client("autoscaling")
+        if asg.describe_auto_scaling_groups(AutoScalingGroupNames=[group])["AutoScalingGroups"]:
+            return f"{group} already exists"
+        asg.create_auto_scaling_group(
+            AutoScalingGroupName=group, MinSize=0, MaxSize=0, DesiredCapacity=0,
+            LaunchTemplate={"LaunchTemplateName": launch_template, "Version": version},
+            VPCZoneIdentifier=",".join(subnets), HealthCheckType=health_check_type,
+            HealthCheckGracePeriod=health_check_grace,
+            Tags=[{"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in tags.items()],
+            **({"TargetGroupARNs": target_group_arns} if target_group_arns else {}))
+        return f"created {group} (copy of {copy_of}, launch template {launch_template} v{version})"
+
+    def delete_group(self, group: str) -> str:
+        found = self.aws.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[group])
+        if not found["AutoScalingGroups"]:
+            return f"{group} already gone"
+        self.aws.client("autoscaling").delete_auto_scaling_group(AutoScalingGroupName=group, ForceDelete=True)
+        return f"deleted {group}"
+
+    def _group(self, group: str) -> dict[str, Any]:
+        groups = self.aws.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[group])
+        if not groups["AutoScalingGroups"]:
+            raise LookupError(f"Auto Scaling group {group} not found")
+        return groups["AutoScalingGroups"][0]
+
+    # --- Route53 ------------------------------------------------------------------------------------
+
+    def set_record_weights(self, zone_id: str, record: str, type_: str, ttl: int, values: Mapping[str, str],
+                           weights: Mapping[str, int]) -> str:
+        r53 = self.aws.client("route53")
+        changes = [{"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": record, "Type": type_, "SetIdentifier": set_id, "Weight": weights[set_id], "TTL": ttl,
+            "ResourceRecords": [{"Value": values[set_id]}]}} for set_id in weights]
+        change = r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
+            "Comment": "bluegreen", "Changes": changes})["ChangeInfo"]
+        status = self._wait_insync(change["Id"], change["Status"])
+        return f"{record}: {_fmt(weights)} (change {change['Id'].rsplit('/', 1)[-1]} {status})"
+
+    def _wait_insync(self, change_id: str, status: str, deadline: float = 300.0) -> str:
+        """Route53 applies a change to all its name servers before it reports INSYNC."""
+        import time
+
+        start = time.monotonic()
+        while status != "INSYNC" and time.monotonic() - start < deadline:
+            time.sleep(2.0)
+            status = self.aws.client("route53").get_change(Id=change_id)["ChangeInfo"]["Status"]
+        if status != "INSYNC":
+            raise TimeoutError(f"Route53 change {change_id} still {status} after {deadline:.0f}s")
+        return status
+
+
+def new_revision_body(live: Mapping[str, Any], container: str, image: str, environment: Mapping[str, str],
+                      secrets: Mapping[str, str], cpu: int | None, memory: int | None) -> dict[str, Any]:
+    """Every registration field of the live revision, with only the image and the spec's changes applied."""
+    body = {k: copy.deepcopy(v) for k, v in live.items() if k not in _READ_ONLY_TD_FIELDS}
+    for c in body.get("containerDefinitions", []):
+        if c.get("name") != container:
+            continue
+        c["image"] = image
+        if environment:
+            env = {e["name"]: e.get("value", "") for e in c.get("environment", [])} | dict(environment)
+            c["environment"] = [{"name": k, "value": v} for k, v in sorted(env.items())]
+        if secrets:
+            refs = {e["name"]: e["valueFrom"] for e in c.get("secrets", [])} | dict(secrets)
+            c["secrets"] = [{"name": k, "valueFrom": v} for k, v in sorted(refs.items())]
+    if cpu is not None:
+        body["cpu"] = str(cpu)
+    if memory is not None:
+        body["memory"] = str(memory)
+    return body
+
+
+def forward_weights(actions: list[Mapping[str, Any]]) -> dict[str, int]:
+    """Target group ARN -> weight of a forward action (a plain TargetGroupArn counts as 100%)."""
+    for action in actions:
+        if action.get("Type") != "forward":
+            continue
+        groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
+        if groups:
+            return {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
+        if action.get("TargetGroupArn"):
+            return {action["TargetGroupArn"]: 100}
+    return {}
+
+
+def _fmt(weights: Mapping[str, int]) -> str:
+    return ", ".join(f"{_tg_name(k)}={v}" for k, v in weights.items())
+
+
+def _tg_name(arn: str) -> str:
+    parts = arn.split("/")
+    return parts[1] if arn.startswith("arn:") and "targetgroup" in arn and len(parts) > 2 else arn
+
+
+def _code(exc: Exception) -> str | None:
+    response = getattr(exc, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None

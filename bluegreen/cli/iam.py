@@ -1,0 +1,44 @@
+"""`bluegreen iam-policy`: print the least-privilege IAM policy the spec(s) need. Offline: no AWS calls.
+
+Registered on the main group with `cli.add_command(iam_policy)`. Imports nothing heavy at module
+level (the policy is worked out from the spec alone; boto3 and docker are never loaded).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+
+@click.command("iam-policy")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--plan-only", is_flag=True,
+              help="Only what `plan` needs (read-only calls): for pull-request jobs.")
+@click.option("--account-id", default="*", show_default=True, metavar="ID",
+              help="Account id in resource ARNs (unknown offline, hence * by default).")
+@click.option("--explain", is_flag=True, help="Also say, on stderr, why each statement is there.")
+@click.option("--indent", default=2, show_default=True, help="JSON indentation.")
+@click.pass_obj
+def iam_policy(runtime: Any, paths: tuple[str, ...], plan_only: bool, account_id: str, explain: bool,
+               indent: int) -> None:
+    """Print the least-privilege IAM policy for the spec(s) (default: deployments/*.yaml).
+
+    Only the actions the chosen strategy's code can call, for this spec's shape: discovery reads,
+    the executor's changes and their inverses, the gates, the state store and the image push. With
+    several specs, the union (statements named per service). Never contacts AWS.
+    """
+    from bluegreen.errors import InvalidInput
+    from bluegreen.iam.policy import groups, policy
+    from bluegreen.specfiles.loader import load_specs
+
+    if account_id != "*" and not (account_id.isdigit() and len(account_id) == 12):
+        raise InvalidInput(f"--account-id {account_id!r}: an AWS account id is 12 digits")
+    specs = [item.spec for item in load_specs(paths)]
+    region = getattr(runtime, "region", None)
+    if explain:
+        for spec in specs:
+            for group in groups(spec, plan_only=plan_only, account=account_id, region=region):
+                click.echo(f"{spec.service}: {group.sid}: {', '.join(group.actions)}: {group.why}", err=True)
+    click.echo(json.dumps(policy(specs, plan_only=plan_only, account=account_id, region=region), indent=indent))

@@ -1,0 +1,182 @@
+"""Health gates. Waiting gates retry with tenacity (exponential backoff with jitter, a deadline, and
+a message naming what was still unhealthy); alarms in ALARM and ECS-side rollbacks fail at once.
+
+The clock and sleep are injected so gates are tested without sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential, wait_random
+
+from bluegreen.domain.durations import format_duration
+from bluegreen.errors import StepFailed
+from bluegreen.domain.steps import Probe
+
+
+class GateFailed(StepFailed):
+    """A gate failed for good: roll back now."""
+
+
+class NotYet(Exception):
+    """Not healthy yet; the message says what is still missing."""
+
+
+class Observer(Protocol):
+    def service(self, cluster: str, service: str): ...  # noqa: ANN201,E704
+    def stopped_reasons(self, cluster: str, service: str, limit: int = 5) -> list[str]: ...  # noqa: E704
+    def target_health(self, target_group_arn: str) -> list[tuple[str, str, str | None]]: ...  # noqa: E704
+    def alarms(self, names: list[str]) -> dict[str, str]: ...  # noqa: E704
+    def group(self, name: str) -> dict: ...  # noqa: E704
+    def elb_instance_states(self, elb: str) -> dict[str, str]: ...  # noqa: E704
+
+
+@dataclass
+class Gates:
+    observer: Observer
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    on_wait: Callable[[str], None] = field(default=lambda message: None)
+
+    # --- the retry mechanics, in one place ---------------------------------------------------
+
+    def wait_until(self, check: Callable[[], None], *, what: str, deadline: float, interval: float) -> None:
+        start = self.clock()
+        backoff = wait_exponential(multiplier=interval, max=interval * 4) + wait_random(0, interval / 2)
+
+        def wait(state: RetryCallState) -> float:
+            remaining = deadline - (self.clock() - start)
+            return max(0.0, min(backoff(state), remaining))
+
+        def report(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            if error is not None:
+                self.on_wait(f"{what}: {error} ({format_duration(self.clock() - start)} of {format_duration(deadline)})")
+
+        retrying = Retrying(retry=retry_if_exception_type(NotYet), wait=wait, sleep=self.sleep, reraise=True,
+                            stop=lambda state: self.clock() - start >= deadline, before_sleep=report)
+        try:
+            retrying(check)
+        except NotYet as still:
+            raise GateFailed(f"{what}: not healthy after {format_duration(deadline)}: {still}") from None
+
+    # --- individual checks: raise NotYet (wait) or GateFailed (give up) -------------------------
+
+    def check_service(self, cluster: str, service: str, task_definition: str, desired: int) -> None:
+        status = self.observer.service(cluster, service)
+        ours = status.primary_task_definition == task_definition
+        if status.task_definition != task_definition or (ours and status.rollout_state == "FAILED"):
+            # The circuit breaker (or someone) put another revision back: a failure, never a success.
+            reasons = self.observer.stopped_reasons(cluster, service)
+            why = status.rollout_reason or "the service no longer runs the new revision"
+            raise GateFailed(
+                f"ECS rolled {service} back ({why}); now running {status.task_definition.rsplit('/', 1)[-1]}"
+                + _details(status.events, reasons))
+        missing = []
+        if status.running < desired:
+            missing.append(f"running {status.running}/{desired}")
+        # The PRIMARY deployment is the newest UpdateService; its rollout state tells when ECS is done.
+        # (moto keeps the first deployment as PRIMARY, so its state says nothing about ours.)
+        if ours and status.rollout_state not in (None, "COMPLETED"):
+            missing.append(f"rollout {status.rollout_state}")
+        if status.deployments > 1:
+            missing.append(f"{status.deployments} deployments still active")
+        if missing:
+            raise NotYet(f"{service}: {', '.join(missing)}")
+
+    def failure_details(self, cluster: str, service: str) -> str:
+        status = self.observer.service(cluster, service)
+        return _details(status.events, self.observer.stopped_reasons(cluster, service))
+
+    def check_targets(self, target_group_arn: str, name: str, min_healthy: int,
+                      instance_ids: set[str] | None = None) -> None:
+        targets = [t for t in self.observer.target_health(target_group_arn)
+                   if instance_ids is None or t[0] in instance_ids]
+        healthy = [t for t in targets if t[1] == "healthy"]
+        if len(healthy) < min_healthy:
+            sick = ", ".join(f"{tid} {state}" + (f" ({reason})" if reason else "")
+                             for tid, state, reason in targets if state != "healthy")
+            raise NotYet(f"{name}: {len(healthy)}/{min_healthy} healthy" + (f"; {sick}" if sick else "; no targets registered"))
+
+    def check_alarms(self, names: list[str]) -> None:
+        if not names:
+            return
+        states = self.observer.alarms(names)
+        firing = [n for n in names if states.get(n) == "ALARM"]
+        if firing:
+            raise GateFailed(f"alarm in ALARM: {', '.join(firing)}")
+
+    def check_probe(self, probe: Probe) -> None:
+        status, body = http_get(probe.url, probe.timeout)
+        if status not in probe.expected_status:
+            raise NotYet(f"{probe.url} answered {status or 'nothing'}" + (f": {body[:120]}" if status is None else ""))
+        if probe.body_contains and probe.body_contains not in body:
+            raise NotYet(f"{probe.url} answered {status} without {probe.body_contains!r}")
+
+    def check_group(self, group: str, desired: int, elb: str | None = None) -> set[str]:
+        g = self.observer.group(group)
+        in_service = {i["InstanceId"] for i in g.get("Instances", []) if i.get("LifecycleState") == "InService"
+                      and i.get("HealthStatus", "Healthy") == "Healthy"}
+        if len(in_service) < desired:
+            states = ", ".join(f"{i['InstanceId']} {i.get('LifecycleState')}" for i in g.get("Instances", [])
+                               if i["InstanceId"] not in in_service)
+            raise NotYet(f"{group}: {len(in_service)}/{desired} InService" + (f"; {states}" if states else ""))
+        if elb:
+            states = self.observer.elb_instance_states(elb)
+            out = [i for i in in_service if states.get(i) != "InService"]
+            if out:
+                listed = ", ".join(f"{i} {states.get(i, 'not registered')}" for i in out)
+                raise NotYet(f"{elb}: {listed}")
+        return in_service
+
+    # --- bake: hold for a duration while every watched signal stays good ----------------------
+
+    def bake(self, duration: float, interval: float, alarms: list[str], target_groups: list[str],
+             probe: Probe | None, tolerated_probe_failures: int = 1) -> None:
+        end = self.clock() + duration
+        probe_failures = 0
+        while True:
+            self.check_alarms(alarms)
+            for arn in target_groups:
+                targets = self.observer.target_health(arn)
+                sick = [f"{tid} {state}" for tid, state, _ in targets if state == "unhealthy"]
+                if sick or not any(state == "healthy" for _, state, _ in targets):
+                    raise GateFailed(f"{arn.split('/')[-2] if '/' in arn else arn}: "
+                                     + (", ".join(sick) if sick else "no healthy target"))
+            if probe is not None:
+                try:
+                    self.check_probe(probe)
+                    probe_failures = 0
+                except NotYet as failed:
+                    probe_failures += 1
+                    if probe_failures > tolerated_probe_failures:
+                        raise GateFailed(f"probe failed {probe_failures} times in a row: {failed}") from None
+            remaining = end - self.clock()
+            if remaining <= 0:
+                return
+            self.sleep(min(interval, remaining))
+
+
+def http_get(url: str, timeout: float) -> tuple[int | None, str]:
+    request = urllib.request.Request(url, headers={"User-Agent": "bluegreen-probe"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - spec-given URL
+            return response.status, response.read(65536).decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(65536).decode("utf-8", "replace") if error.fp else ""
+    except (urllib.error.URLError, OSError, TimeoutError) as error:
+        return None, str(getattr(error, "reason", error))
+
+
+def _details(events: tuple[str, ...] | list[str], stopped: list[str]) -> str:
+    out = ""
+    if events:
+        out += "; recent service events: " + " | ".join(events[:5])
+    if stopped:
+        out += "; stopped tasks: " + " | ".join(stopped)
+    return out

@@ -1,0 +1,131 @@
+"""The embedded local AWS: moto's server on 127.0.0.1, plus the one thing moto leaves out that a
+blue/green deployment depends on.
+
+moto's ECS never starts tasks, so nothing registers them in the services' target groups. The
+`TaskPlacer` plays the part of ECS's scheduler for that: every service that runs N tasks gets N
+targets in its target groups, and loses them when it is scaled in. It is for the demo and tests
+only; against real AWS, ECS does this itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from bluegreen.adapters.aws.session import Aws
+
+
+def patch_moto() -> None:
+    """Fix, in this process, a moto bug a deployment hits (idempotent).
+
+    CreateLaunchTemplateVersion stores UserData as plain text where CreateLaunchTemplate stores
+    moto's Base64EncodedString, so scaling a group onto the new version fails with a 500 (an
+    assertion in moto). Real EC2 has no such problem; the product is not bent around it.
+    """
+    from moto.ec2.responses.launch_templates import LaunchTemplates
+    from moto.ec2.utils import parse_user_data
+
+    original = LaunchTemplates.create_launch_template_version
+    if getattr(original, "_bluegreen_patched", False):
+        return
+
+    def create_launch_template_version(self: Any) -> Any:
+        result = original(self)
+        name = self._get_param("LaunchTemplateName")
+        template = (self.ec2_backend.get_launch_template_by_name(name) if name
+                    else self.ec2_backend.get_launch_template(self._get_param("LaunchTemplateId")))
+        version = template.versions[-1]
+        if isinstance(version.data.get("UserData"), str):
+            version.data["UserData"] = parse_user_data(version.data["UserData"])
+        return result
+
+    create_launch_template_version._bluegreen_patched = True  # type: ignore[attr-defined]
+    LaunchTemplates.create_launch_template_version = create_launch_template_version  # type: ignore[method-assign]
+
+
+@dataclass
+class Emulator:
+    """A moto server on loopback; `endpoint_url` is what boto3 (and AWS_ENDPOINT_URL) should use."""
+
+    server: Any
+    endpoint_url: str
+
+    @classmethod
+    def start(cls, port: int = 0) -> "Emulator":
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request is noise here
+        patch_moto()
+        os.environ.setdefault("MOTO_ECS_SERVICE_RUNNING", "0")
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        host, bound = server.get_host_and_port()
+        return cls(server=server, endpoint_url=f"http://{host}:{bound}")
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+@dataclass
+class TaskPlacer:
+    """Registers each ECS service's running tasks as targets of its target groups (what ECS would do)."""
+
+    aws: Aws
+    interval: float = 0.2
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> "TaskPlacer":
+        # Its own client log: these calls are the emulator's, not the tool's.
+        self.aws = Aws(self.aws.region, endpoint_url=self.aws.endpoint_url)
+        self._thread = threading.Thread(target=self._loop, name="task-placer", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> "TaskPlacer":
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.sync()
+            except Exception:  # the emulator may be resetting between tests; try again next tick
+                continue
+
+    def sync(self) -> None:
+        ecs, elb = self.aws.client("ecs"), self.aws.client("elbv2")
+        for cluster in ecs.list_clusters().get("clusterArns", []):
+            arns = ecs.list_services(cluster=cluster).get("serviceArns", [])
+            for i in range(0, len(arns), 10):
+                for service in ecs.describe_services(cluster=cluster, services=arns[i:i + 10]).get("services", []):
+                    self._place(elb, service)
+
+    def _place(self, elb: Any, service: dict[str, Any]) -> None:
+        count = service.get("desiredCount", 0)
+        for lb in service.get("loadBalancers", []):
+            arn, port = lb.get("targetGroupArn"), lb.get("containerPort")
+            if not arn:
+                continue
+            wanted = {_task_ip(service["serviceArn"], n) for n in range(count)}
+            current = {d["Target"]["Id"] for d in elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]}
+            if wanted - current:
+                elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": ip, "Port": port} for ip in wanted - current])
+            if current - wanted:
+                elb.deregister_targets(TargetGroupArn=arn, Targets=[{"Id": ip, "Port": port} for ip in current - wanted])
+
+
+def _task_ip(service_arn: str, n: int) -> str:
+    digest = hashlib.sha256(service_arn.encode()).digest()
+    return f"10.{digest[0]}.{digest[1]}.{n + 10}"

@@ -1,0 +1,231 @@
+"""The planner: a pure function (spec, snapshot, image tag) -> Plan. It never calls AWS.
+
+It picks the strategy (or checks the one the spec names), lets that strategy lay out the steps,
+and adds what every plan carries: the pinned image, the changes, pre-flight checks, per-phase
+time budgets from the live settings, warnings, and the snapshot's fingerprint for drift checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from bluegreen.domain.durations import format_duration
+from bluegreen.domain.plan import Budget, ImageRef, Plan, PreflightCheck, TrafficStep
+from bluegreen.domain.snapshot import Snapshot
+from bluegreen.domain.spec import Check, EcsService, EcsServices, Spec, Strategy
+from bluegreen.domain.steps import Bake, Step
+from bluegreen.planning.strategies import asg_swap, dns_cutover, ecs_target_groups, ecs_task_definition
+from bluegreen.planning.common import Context, Refused
+
+STRATEGIES: dict[Strategy, Callable[[Context], list[Step]]] = {
+    Strategy.ECS_TARGET_GROUPS: ecs_target_groups.plan,
+    Strategy.ECS_TASK_DEFINITION: ecs_task_definition.plan,
+    Strategy.ASG_SWAP: asg_swap.plan,
+    Strategy.DNS_CUTOVER: dns_cutover.plan,
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    strategy: Strategy | None
+    reasons: list[str]
+
+
+def choose_strategy(spec: Spec) -> Choice:
+    """From the spec's shape; the chosen strategy's planner then checks the live infrastructure."""
+    if spec.strategy is not Strategy.AUTO:
+        return Choice(spec.strategy, [f"strategy {spec.strategy.value} is set explicitly in the spec"])
+    ecs, asg, dns = spec.ecs, spec.asg, spec.dns
+    if dns is not None:
+        return Choice(Strategy.DNS_CUTOVER, [
+            f"traffic is the Route53 weighted record {dns.record} with one endpoint per color -> DNS cutover"])
+    if asg is not None:
+        where = (f"target group {spec.target_group}" if spec.target_group else f"classic ELB {spec.classic_elb}"
+                 if spec.classic_elb else "listener routes with blue and green target groups")
+        return Choice(Strategy.ASG_SWAP, [
+            f"platform is EC2 Auto Scaling ({asg.group_name('blue')} / {asg.group_name('green')}) behind "
+            f"{where} -> ASG swap"])
+    if isinstance(ecs, EcsServices) and spec.routes:
+        r = spec.routes[0]
+        return Choice(Strategy.ECS_TARGET_GROUPS, [
+            f"listener {r.load_balancer}:{r.port} has blue and green target groups ({r.blue_target_group}, "
+            f"{r.green_target_group}) and each color has its own ECS service -> ECS target-group swap"])
+    if isinstance(ecs, EcsService):
+        behind = f" behind target group {spec.target_group}" if spec.target_group else ""
+        return Choice(Strategy.ECS_TASK_DEFINITION, [
+            f"one ECS service ({ecs.service}){behind} -> ECS task-definition swap"])
+    return Choice(None, ["no strategy fits this spec: give ECS services per color with listener routes, "
+                         "one ECS service, an Auto Scaling platform, or a DNS record"])
+
+
+def image_ref(spec: Spec, snapshot: Snapshot, image_tag: str | None) -> ImageRef | None:
+    info = snapshot.image
+    if image_tag is None:
+        return None
+    if info is None:
+        return ImageRef(repository=spec.image.repository, tag=image_tag)
+    return ImageRef(repository=spec.image.repository, repository_uri=info.repository_uri, tag=image_tag,
+                    digest=info.digest if info.tag == image_tag else None)
+
+
+def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text: str = "",
+              image_tag: str | None = None, now: datetime | None = None) -> Plan:
+    choice = choose_strategy(spec)
+    image = image_ref(spec, snapshot, image_tag)
+    errors = [f"{f.subject}: {f.message}" for f in snapshot.findings if f.severity == "error" and not snapshot.offline]
+    checks = _image_checks(spec, snapshot, image_tag, image)
+    ctx = Context(spec=spec, snapshot=snapshot, strategy=choice.strategy or Strategy.AUTO,
+                  requested_image=image.pinned if image else None)
+    steps: list[Step] = []
+    if choice.strategy is None:
+        errors.append(choice.reasons[0])
+    elif snapshot.offline:
+        ctx.warnings.append("offline: no live state was read, so no steps can be laid out")
+    else:
+        try:
+            steps = STRATEGIES[choice.strategy](ctx)
+        except Refused as refusal:
+            errors.append(f"{choice.strategy.value} cannot be used: {refusal}")
+            steps = []
+    checks += _live_checks(ctx, snapshot)
+    errors += ctx.errors + [f"pre-flight check failed: {c.name}: {c.detail}" for c in checks if c.ok is False
+                            and c.name not in _WARN_ONLY]
+    warnings = ctx.warnings + [f"{c.name}: {c.detail}" for c in checks if c.ok is False and c.name in _WARN_ONLY]
+    warnings += [f"{f.subject}: {f.message}" for f in snapshot.findings if f.severity == "warning"]
+    warnings += _drain_warnings(ctx, steps)
+    if spec.health.http is not None and spec.health.checks is not None and Check.HTTP not in spec.health.checks:
+        warnings.append("health.http is set but health.checks does not list `http`: the probe is not used "
+                        "(add `http` to the checks, or remove the probe)")
+    facts = snapshot.facts()
+    return Plan(
+        service=spec.service, spec_path=spec_path, region=snapshot.region,
+        spec_digest=hashlib.sha256(spec_text.encode()).hexdigest()[:16],
+        strategy=choice.strategy, strategy_reasons=choice.reasons,
+        live_color=ctx.live_color, target_color=ctx.target_color if steps else None,
+        state=ctx.state, image=image, changes=ctx.changes, steps=steps,
+        traffic=_traffic(spec, ctx, steps),
+        gates=list(OrderedDict.fromkeys(ctx.gates)) if steps else [],
+        rollback=ctx.rollback if steps else [], checks=checks, budgets=budgets(steps),
+        warnings=list(OrderedDict.fromkeys(warnings)), errors=list(OrderedDict.fromkeys(errors)),
+        unknowns=_unknowns(snapshot), facts=facts, fingerprint=snapshot.fingerprint(), offline=snapshot.offline,
+        keep_warm_seconds=spec.keep_blue_warm(choice.strategy) if choice.strategy else 0.0,
+        created_at=(now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+    )
+
+
+_WARN_ONLY = {"live color healthy"}
+
+
+def _traffic(spec: Spec, ctx: Context, steps: list[Step]) -> list[TrafficStep]:
+    """The traffic steps as planned: each bake-N step's real hold (a DNS TTL can make it longer), and only
+    the steps the strategy really takes (a single target group swaps all at once)."""
+    holds = {s.id: s.duration for s in steps if isinstance(s, Bake) and s.phase == "shift"}
+    if not steps:
+        return []
+    if not holds:
+        return [TrafficStep(percent=p, hold=ctx.hold()) for p in spec.shift.weights()]
+    return [TrafficStep(percent=p, hold=holds[f"bake-{p}"]) for p in spec.shift.weights() if f"bake-{p}" in holds]
+
+
+def _image_checks(spec: Spec, snapshot: Snapshot, tag: str | None, image: ImageRef | None) -> list[PreflightCheck]:
+    if tag is None:
+        return [PreflightCheck(name="image", ok=True, detail="no --image-tag: the live image is kept")]
+    if snapshot.offline:
+        return [PreflightCheck(name="image tag resolves to a digest", ok=None, detail="offline: not looked up")]
+    if image is not None and image.digest:
+        return [PreflightCheck(name="image tag resolves to a digest", ok=True, detail=f"{tag} -> {image.digest}")]
+    where = spec.image.repository
+    if snapshot.image is not None and not snapshot.image.repository_exists:
+        return [PreflightCheck(name="image tag resolves to a digest", ok=False,
+                               detail=f"ECR repository {where} does not exist")]
+    return [PreflightCheck(name="image tag resolves to a digest", ok=False,
+                           detail=f"tag {tag} not found in ECR repository {where}")]
+
+
+def _live_checks(ctx: Context, snapshot: Snapshot) -> list[PreflightCheck]:
+    """Roles, secret references and live health: read-only facts from the snapshot (values never read)."""
+    if snapshot.offline:
+        return [PreflightCheck(name=n, ok=None, detail="offline: not looked up")
+                for n in ("roles exist", "secret references exist", "alarms not in ALARM", "live color healthy")]
+    checks: list[PreflightCheck] = []
+    if snapshot.roles:
+        missing = [arn for arn, ok in snapshot.roles.items() if not ok]
+        checks.append(PreflightCheck(name="roles exist", ok=not missing,
+                                     detail=("missing: " + ", ".join(missing)) if missing else f"{len(snapshot.roles)} role(s)"))
+    if snapshot.secrets:
+        missing = [arn for arn, ok in snapshot.secrets.items() if not ok]
+        checks.append(PreflightCheck(name="secret references exist", ok=not missing,
+                                     detail=("missing: " + ", ".join(missing)) if missing
+                                     else f"{len(snapshot.secrets)} reference(s), values not read"))
+    alarms = ctx.alarms()
+    if alarms:
+        firing = [a for a in alarms if snapshot.alarms.get(a) == "ALARM"]
+        checks.append(PreflightCheck(name="alarms not in ALARM", ok=not firing,
+                                     detail=("in ALARM: " + ", ".join(firing)) if firing else f"{len(alarms)} alarm(s) OK"))
+    checks += _live_health(ctx, snapshot)
+    return checks
+
+
+def _live_health(ctx: Context, snapshot: Snapshot) -> list[PreflightCheck]:
+    """Is the color that has traffic healthy now? A deploy onto a sick blue has nothing to roll back to."""
+    color = ctx.live_color
+    unhealthy: list[str] = []
+    spec = ctx.spec
+    ecs = spec.ecs
+    if ecs is not None:
+        names = ([ecs.services.of(color)] if isinstance(ecs, EcsServices) and color
+                 else [ecs.service] if isinstance(ecs, EcsService) else [])
+        for name in names:
+            svc = snapshot.ecs_services.get(name or "")
+            if svc is not None and svc.running < svc.desired:
+                unhealthy.append(f"{svc.name} runs {svc.running} of {svc.desired} task(s)")
+    tgs = [r.target_group(color) for r in spec.routes] if color else []
+    tgs += [spec.target_group] if spec.target_group else []
+    for name in dict.fromkeys(tgs):
+        tg = snapshot.target_groups.get(name)
+        if tg is not None and tg.targets and tg.healthy_count == 0:
+            unhealthy.append(f"{tg.name} has no healthy target")
+    return [PreflightCheck(name="live color healthy", ok=not unhealthy,
+                           detail="; ".join(unhealthy) if unhealthy else f"{color or 'live'} looks healthy")]
+
+
+def _drain_warnings(ctx: Context, steps: list[Step]) -> list[str]:
+    bakes = [s for s in steps if isinstance(s, Bake)]
+    if not bakes:
+        return []
+    delays = [tg.deregistration_delay for tg in ctx.snapshot.target_groups.values()]
+    slowest = max(delays, default=0)
+    shortest = min(b.duration for b in bakes)
+    if slowest > shortest:
+        return [f"deregistration delay {format_duration(slowest)} is longer than the bake time "
+                f"{format_duration(shortest)}: connections to the old color may still drain after a step passes"]
+    return []
+
+
+def _unknowns(snapshot: Snapshot) -> list[str]:
+    if not snapshot.offline:
+        return []
+    return ["live color and weights", "current task definition / launch template", "image digest",
+            "target group health and settings", "alarm states", "roles and secret references"]
+
+
+_PHASE_BASIS = {
+    "preflight": "alarm and pre-flight reads",
+    "prepare": "register revision / launch template version, scale the new color",
+    "rollout": "new color healthy: steady state, health-check interval x healthy threshold, probes",
+    "shift": "traffic steps x hold (bake, or at least the DNS TTL)",
+    "verify": "targets re-checked after the cutover",
+    "finalize": "keep-warm not counted: the deploy exits and finalize scales the old color down later",
+}
+
+
+def budgets(steps: list[Step]) -> list[Budget]:
+    """Expected seconds per phase, from the live settings carried by each step."""
+    seconds: dict[str, float] = OrderedDict()
+    for step in steps:
+        seconds[step.phase] = seconds.get(step.phase, 0.0) + step.budget()
+    return [Budget(phase=phase, seconds=round(total, 1), basis=_PHASE_BASIS[phase]) for phase, total in seconds.items()]
