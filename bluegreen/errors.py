@@ -12,6 +12,7 @@ class ExitCode(IntEnum):
     ROLLBACK_INCOMPLETE = 3
     LOCKED = 4
     CHANGES_PENDING = 5
+    NOTHING_CHANGED = 6  # an error before any change was made (AWS unreachable or denied, unexpected)
 
 
 class BluegreenError(Exception):

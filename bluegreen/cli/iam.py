@@ -1,7 +1,7 @@
 """`bluegreen iam-policy`: print the least-privilege IAM policy the spec(s) need. Offline: no AWS calls.
 
-Registered on the main group with `cli.add_command(iam_policy)`. Imports nothing heavy at module
-level (the policy is worked out from the spec alone; boto3 and docker are never loaded).
+Imports nothing heavy at module level (the policy is worked out from the spec alone; boto3 and
+docker are never loaded).
 """
 
 from __future__ import annotations
@@ -11,23 +11,24 @@ from typing import Any
 
 import click
 
+from bluegreen.cli import options
 
-@click.command("iam-policy")
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--plan-only", is_flag=True,
-              help="Only what `plan` needs (read-only calls): for pull-request jobs.")
+
+@options.command("iam-policy")
+@options.paths_argument
+@options.flag("plan-only", help="Only what `plan` needs (read-only calls): for pull-request jobs.")
 @click.option("--account-id", default="*", show_default=True, metavar="ID",
               help="Account id in resource ARNs (unknown offline, hence * by default).")
-@click.option("--explain", is_flag=True, help="Also say, on stderr, why each statement is there.")
-@click.option("--indent", default=2, show_default=True, help="JSON indentation.")
+@options.flag("explain", help="Also say, on stderr, why each statement is there.")
+@options.indent_option
 @click.pass_obj
 def iam_policy(runtime: Any, paths: tuple[str, ...], plan_only: bool, account_id: str, explain: bool,
                indent: int) -> None:
-    """Print the least-privilege IAM policy for the spec(s) (default: deployments/*.yaml).
+    """Print the least-privilege IAM policy for the spec(s). Never contacts AWS.
 
     Only the actions the chosen strategy's code can call, for this spec's shape: discovery reads,
     the executor's changes and their inverses, the gates, the state store and the image push. With
-    several specs, the union (statements named per service). Never contacts AWS.
+    several specs, the union (statements named per service).
     """
     from bluegreen.errors import InvalidInput
     from bluegreen.iam.policy import groups, policy
