@@ -12,6 +12,7 @@ class ExitCode(IntEnum):
     ROLLBACK_INCOMPLETE = 3
     LOCKED = 4
     CHANGES_PENDING = 5
+    NOTHING_CHANGED = 6  # an error before any change was made (AWS unreachable or denied, unexpected)
 
 
 class BluegreenError(Exception):
@@ -50,6 +51,29 @@ class LockHeld(BluegreenError):
     """Another deployment of the same service holds the lock."""
 
     exit_code = ExitCode.LOCKED
+
+
+class AwsError(BluegreenError):
+    """An AWS call failed before anything was changed. `operation` names the call, `code` AWS's error code."""
+
+    exit_code = ExitCode.NOTHING_CHANGED
+
+    def __init__(self, message: str, *, operation: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.code = code
+
+
+class AwsUnavailable(AwsError):
+    """AWS could not be reached, did not answer in time, or kept throttling past the retries."""
+
+
+class AwsDenied(AwsError):
+    """AWS refused the credentials or the permission (missing, expired, or not allowed by IAM)."""
+
+
+class AwsRequestFailed(AwsError):
+    """Any other AWS error (a missing resource, a conflict, a request AWS found invalid)."""
 
 
 class StepFailed(Exception):

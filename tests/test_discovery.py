@@ -1,7 +1,7 @@
 """Discovery reads the live state a spec refers to, read-only and batched, from moto's HTTP server.
 
 Everything is seeded through `bluegreen.adapters.seed` (the path the demo and benchmarks use), then
-read back through `bluegreen.discovery.discover` with a fresh call log, so each test can count the calls.
+read back through `bluegreen.app.discover.discover` with a fresh call log, so each test can count the calls.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 
 from bluegreen.adapters.aws.session import Aws, is_read_only
 from bluegreen.local.seed import put_image, seed, seed_fleet
-from bluegreen.discovery.discover import TASK_DEFINITION_READ_ONLY, discover, offline_snapshot
+from bluegreen.app.discover import discover
+from bluegreen.discovery.assemble import TASK_DEFINITION_READ_ONLY, offline_snapshot
 from bluegreen.specfiles.loader import load_spec
 from bluegreen.domain.snapshot import Snapshot
 from bluegreen.domain.spec import Spec
