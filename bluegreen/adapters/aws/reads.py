@@ -61,11 +61,12 @@ Task = Callable[[], None]
 def read(aws: Aws, specs: Sequence[Spec], image_tag: str | None = None) -> RawState:
     """Everything the specs refer to in `aws.region`. `image_tag`: the tag whose digest to resolve
     (None: the tag the serving workload runs). Raises `AwsUnavailable` / `AwsDenied` only (see above)."""
+    specs = list(specs)
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="discover") as pool:
         reader = _Reader(aws, pool)
-        reader.run(reader.round_one(list(specs)))
-        reader.run(reader.round_two(list(specs)))
-        reader.run(reader.round_three(list(specs), image_tag))
+        reader.run(reader.round_one(specs))
+        reader.run(reader.round_two(specs))  # each round reads what the earlier ones found
+        reader.run(reader.round_three(specs, image_tag))
         return reader.raw
 
 
