@@ -53,5 +53,28 @@ class LockHeld(BluegreenError):
     exit_code = ExitCode.LOCKED
 
 
+class AwsError(BluegreenError):
+    """An AWS call failed before anything was changed. `operation` names the call, `code` AWS's error code."""
+
+    exit_code = ExitCode.NOTHING_CHANGED
+
+    def __init__(self, message: str, *, operation: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.code = code
+
+
+class AwsUnavailable(AwsError):
+    """AWS could not be reached, did not answer in time, or kept throttling past the retries."""
+
+
+class AwsDenied(AwsError):
+    """AWS refused the credentials or the permission (missing, expired, or not allowed by IAM)."""
+
+
+class AwsRequestFailed(AwsError):
+    """Any other AWS error (a missing resource, a conflict, a request AWS found invalid)."""
+
+
 class StepFailed(Exception):
     """Raised inside the executor by a step or gate; turned into a rollback, never shown raw."""

@@ -1,19 +1,23 @@
 """Discovery reads the live state a spec refers to, read-only and batched, from moto's HTTP server.
 
 Everything is seeded through `bluegreen.adapters.seed` (the path the demo and benchmarks use), then
-read back through `bluegreen.discovery.discover` with a fresh call log, so each test can count the calls.
+read back through `bluegreen.app.discover.discover` with a fresh call log, so each test can count the calls.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
+from bluegreen.adapters.aws.reads import read
 from bluegreen.adapters.aws.session import Aws, is_read_only
 from bluegreen.local.seed import put_image, seed, seed_fleet
-from bluegreen.discovery.discover import TASK_DEFINITION_READ_ONLY, discover, offline_snapshot
+from bluegreen.app.discover import discover
+from bluegreen.discovery.assemble import TASK_DEFINITION_READ_ONLY, assemble, offline_snapshot
+from bluegreen.discovery.raw import RawState
 from bluegreen.specfiles.loader import load_spec
 from bluegreen.domain.snapshot import Snapshot
 from bluegreen.domain.spec import Spec
@@ -525,3 +529,21 @@ def test_a_container_pinned_by_digest_resolves_through_the_digest(seeder, reader
 
     assert (snap.image.tag, snap.image.digest) == ("v1", seeded.image_digest)
     assert snap.findings == ()
+
+
+# --- recorded answers -------------------------------------------------------------------------------
+
+
+def test_raw_answers_round_trip_through_json_to_the_same_snapshots(seeder, reader):
+    """tests/unit/discovery replays recorded RawState JSON: recording loses nothing a snapshot uses."""
+    specs = [example(name) for name in EXAMPLES]
+    for spec in specs:
+        seed(seeder, spec)
+
+    raw = read(reader, specs)
+    replayed = RawState.from_json(json.loads(json.dumps(raw.to_json())))
+
+    for spec in specs:
+        live = assemble(spec, raw, None, reader.region)
+        assert live.findings == () and live.image.digest
+        assert assemble(spec, replayed, None, reader.region) == live

@@ -13,7 +13,8 @@ from bluegreen.specfiles.loader import LoadedSpec, load_specs
 def plan_specs(ctx: RunContext, loaded: Sequence[LoadedSpec], *, image_tag: str | None = None,
                offline: bool = False) -> list[Plan]:
     """Every spec's plan, in the order given. A `--region` override applies to reads as to writes."""
-    from bluegreen.discovery.discover import discover, offline_snapshot
+    from bluegreen.app.discover import discover
+    from bluegreen.discovery.assemble import offline_snapshot
     from bluegreen.planning.planner import make_plan
 
     by_region: dict[str, list[LoadedSpec]] = {}

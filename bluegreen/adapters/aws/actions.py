@@ -9,6 +9,7 @@ import base64
 import copy
 from typing import Any, Mapping
 
+from bluegreen.adapters.aws.errors import aws_exceptions, is_not_found
 from bluegreen.adapters.aws.session import Aws
 
 # describe_task_definition returns these; register_task_definition refuses them.
@@ -87,8 +88,8 @@ class AwsActions:
         ssm = self.aws.client("ssm")
         try:
             current = ssm.get_parameter(Name=name)["Parameter"]["Value"]
-        except Exception as exc:  # ParameterNotFound
-            if _code(exc) != "ParameterNotFound":
+        except aws_exceptions() as exc:  # ParameterNotFound: the first deploy writes it
+            if not is_not_found(exc):
                 raise
             current = None
         if current == value:
@@ -233,8 +234,3 @@ def _fmt(weights: Mapping[str, int]) -> str:
 def _tg_name(arn: str) -> str:
     parts = arn.split("/")
     return parts[1] if arn.startswith("arn:") and "targetgroup" in arn and len(parts) > 2 else arn
-
-
-def _code(exc: Exception) -> str | None:
-    response = getattr(exc, "response", None)
-    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None

@@ -23,7 +23,7 @@ import time
 from dataclasses import replace
 from typing import Any, Callable, Mapping
 
-from bluegreen.adapters.aws.errors import error_code
+from bluegreen.adapters.aws.errors import is_condition_failed, is_conflict, is_not_found
 from bluegreen.adapters.aws.session import Aws
 from bluegreen.state.store import (
     Acquired, Clock, LockInfo, check_deployment_id, check_service, dumps, held, iso_utc, journal_entry, record_id,
@@ -97,7 +97,7 @@ class DynamoStore:
                     ReturnValues="ALL_OLD",
                 )
             except Exception as exc:
-                if error_code(exc) != "ConditionalCheckFailedException":
+                if not is_condition_failed(exc):
                     raise
                 holder = self.read(info.service)
                 if holder is None or holder.expired(now):
@@ -121,7 +121,7 @@ class DynamoStore:
             self._db.update_item(TableName=self.table, Key=self._key(f"lock#{info.service}", "lock"),
                                  UpdateExpression="SET #expires = :expires", **condition)
         except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
+            if is_condition_failed(exc):
                 return False
             raise
         return True
@@ -131,7 +131,7 @@ class DynamoStore:
             self._db.delete_item(TableName=self.table, Key=self._key(f"lock#{info.service}", "lock"),
                                  **self._owner_condition(info))
         except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
+            if is_condition_failed(exc):
                 return False
             raise
         return True
@@ -181,7 +181,7 @@ class DynamoStore:
                 self._db.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(#pk)",
                                   ExpressionAttributeNames={"#pk": "pk"})
             except Exception as exc:
-                if error_code(exc) != "ConditionalCheckFailedException":
+                if not is_condition_failed(exc):
                     raise
                 seq = max(seq, self._last_seq(pk)) + 1
                 continue
@@ -254,7 +254,7 @@ def ensure_table(aws: "Aws", table: str) -> bool:
         db.describe_table(TableName=table)
         return False
     except Exception as exc:
-        if error_code(exc) != "ResourceNotFoundException":
+        if not is_not_found(exc):
             raise
     try:
         db.create_table(
@@ -266,7 +266,7 @@ def ensure_table(aws: "Aws", table: str) -> bool:
         )
         created = True
     except Exception as exc:
-        if error_code(exc) != "ResourceInUseException":  # someone else is creating it
+        if not is_conflict(exc):  # ResourceInUseException: someone else is creating it
             raise
         created = False
     db.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
