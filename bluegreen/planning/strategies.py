@@ -54,8 +54,8 @@ def ecs_task_definition_swap(ctx: Context) -> list[Step]:
     if not isinstance(ecs, EcsService):
         raise Refused("needs the one ECS service (`service:`)")
     if not isinstance(traffic, (TargetGroupTraffic, ClassicElbTraffic)):
-        raise Refused("uses the service's one target group (`traffic.target_group`); listener routes or a DNS "
-                      "record need one ECS service per color (`services: {blue, green}`)")
+        raise Refused("updates the service behind its own target group or classic ELB; listener routes or a "
+                      "DNS record need one ECS service per color (`services: {blue, green}`)")
     compute, behind = ecs_compute.InPlace(ctx, ecs), attachment.StaysAttached(ctx, traffic)
     service = compute.service
     ctx.state.append(ecs_compute.runs(service))
