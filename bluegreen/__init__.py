@@ -5,7 +5,8 @@ Where each idea lives (the stages in order; `domain` and `planning` never touch 
     specfiles/   YAML spec files -> validated `Spec` (line numbers, JSON Schema, reference)
     domain/      the data: spec, colors, durations, snapshot, steps, plan, identity
     discovery/   live state -> frozen `Snapshot` (read-only)
-    planning/    spec + snapshot -> `Plan` (pure): strategies, pre-flight checks, budgets
+    planning/    spec + snapshot -> `Plan` (pure): strategies = compute side (ecs, asg) x traffic side
+                 (listener, attachment, dns), gates, shift mechanics, pre-flight checks, budgets
     execution/   runs a plan: step dispatch, gates, journal, rollback
     state/       locks, journals, deployment records, history (local files; a Store protocol)
     adapters/    the only code that imports boto3, botocore or docker (AWS, ECR, Docker engine)

@@ -11,22 +11,14 @@ import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
 
 from bluegreen.domain.durations import format_duration
 from bluegreen.domain.plan import Budget, ImageRef, Plan, PreflightCheck, TrafficStep
 from bluegreen.domain.snapshot import Snapshot
 from bluegreen.domain.spec import Check, EcsService, EcsServices, Spec, Strategy
 from bluegreen.domain.steps import Bake, Step
-from bluegreen.planning.strategies import asg_swap, dns_cutover, ecs_target_groups, ecs_task_definition
-from bluegreen.planning.common import Context, Refused
-
-STRATEGIES: dict[Strategy, Callable[[Context], list[Step]]] = {
-    Strategy.ECS_TARGET_GROUPS: ecs_target_groups.plan,
-    Strategy.ECS_TASK_DEFINITION: ecs_task_definition.plan,
-    Strategy.ASG_SWAP: asg_swap.plan,
-    Strategy.DNS_CUTOVER: dns_cutover.plan,
-}
+from bluegreen.planning.context import Context, Refused
+from bluegreen.planning.strategies import BY_STRATEGY, STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -39,25 +31,9 @@ def choose_strategy(spec: Spec) -> Choice:
     """From the spec's shape; the chosen strategy's planner then checks the live infrastructure."""
     if spec.strategy is not Strategy.AUTO:
         return Choice(spec.strategy, [f"strategy {spec.strategy.value} is set explicitly in the spec"])
-    ecs, asg, dns = spec.ecs, spec.asg, spec.dns
-    if dns is not None:
-        return Choice(Strategy.DNS_CUTOVER, [
-            f"traffic is the Route53 weighted record {dns.record} with one endpoint per color -> DNS cutover"])
-    if asg is not None:
-        where = (f"target group {spec.target_group}" if spec.target_group else f"classic ELB {spec.classic_elb}"
-                 if spec.classic_elb else "listener routes with blue and green target groups")
-        return Choice(Strategy.ASG_SWAP, [
-            f"platform is EC2 Auto Scaling ({asg.group_name('blue')} / {asg.group_name('green')}) behind "
-            f"{where} -> ASG swap"])
-    if isinstance(ecs, EcsServices) and spec.routes:
-        r = spec.routes[0]
-        return Choice(Strategy.ECS_TARGET_GROUPS, [
-            f"listener {r.load_balancer}:{r.port} has blue and green target groups ({r.blue_target_group}, "
-            f"{r.green_target_group}) and each color has its own ECS service -> ECS target-group swap"])
-    if isinstance(ecs, EcsService):
-        behind = f" behind target group {spec.target_group}" if spec.target_group else ""
-        return Choice(Strategy.ECS_TASK_DEFINITION, [
-            f"one ECS service ({ecs.service}){behind} -> ECS task-definition swap"])
+    for candidate in STRATEGIES:
+        if candidate.fits(spec):
+            return Choice(candidate.strategy, [candidate.reason(spec)])
     return Choice(None, ["no strategy fits this spec: give ECS services per color with listener routes, "
                          "one ECS service, an Auto Scaling platform, or a DNS record"])
 
@@ -87,7 +63,7 @@ def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text:
         ctx.warnings.append("offline: no live state was read, so no steps can be laid out")
     else:
         try:
-            steps = STRATEGIES[choice.strategy](ctx)
+            steps = BY_STRATEGY[choice.strategy].plan(ctx)
         except Refused as refusal:
             errors.append(f"{choice.strategy.value} cannot be used: {refusal}")
             steps = []

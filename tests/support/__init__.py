@@ -1,0 +1,1 @@
+"""Test support shared by the unit tests: builders of specs and snapshots."""
