@@ -3,10 +3,10 @@
 Where each idea lives (the stages in order; `domain` and `planning` never touch AWS):
 
     specfiles/   YAML spec files -> validated `Spec` (line numbers, JSON Schema, reference)
-    domain/      the data: spec, colors, durations, snapshot, steps, plan, identity
+    domain/      the data: spec, colors, durations, snapshot, steps, plan, identity, deployment record
     discovery/   live state -> frozen `Snapshot` (read-only)
     planning/    spec + snapshot -> `Plan` (pure): strategies, pre-flight checks, budgets
-    execution/   runs a plan: step dispatch, gates, journal, rollback
+    execution/   runs a plan: the runner (loop, pause, keep-warm, rollback), step dispatch, gates
     state/       locks, journals, deployment records, history (local files; a Store protocol)
     adapters/    the only code that imports boto3, botocore or docker (AWS, ECR, Docker engine)
     app/         the run context and the use cases (deploy, rollback, status, ...)

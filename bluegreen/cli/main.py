@@ -107,7 +107,7 @@ def plan(runtime: Any, paths: tuple[str, ...], image_tag: str | None, fmt: str, 
 
 def _session(runtime: Any, target: str, events_mode: str = "plain") -> Any:
     from bluegreen.events import Events
-    from bluegreen.app.operations import Session, resolve_service
+    from bluegreen.app.session import Session, resolve_service
 
     return Session(ctx=runtime, loaded=resolve_service(target), events=Events(mode=events_mode))
 
@@ -131,7 +131,7 @@ _wait_finalize = click.option("--wait-finalize/--no-wait-finalize", default=Fals
 def deploy(runtime: Any, path: str, image_tag: str | None, plan_file: str | None, build: bool, registry: str | None,
            pause_before_shift: bool, wait_finalize: bool, events_mode: str) -> int:
     """Deploy a service blue/green: bring up green, gate it, shift traffic, roll back on failure."""
-    from bluegreen.app.operations import deploy as run
+    from bluegreen.app.deploy import deploy as run
 
     if build and not image_tag:
         raise InvalidInput("--build needs --image-tag (the tag to build and push)")
@@ -146,7 +146,7 @@ def deploy(runtime: Any, path: str, image_tag: str | None, plan_file: str | None
 @click.pass_obj
 def promote(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -> int:
     """Continue a deployment paused before the traffic shift."""
-    from bluegreen.app.operations import promote as run
+    from bluegreen.app.recovery import promote as run
 
     return run(_session(runtime, service, events_mode), wait_finalize=wait_finalize)
 
@@ -157,7 +157,7 @@ def promote(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -
 @click.pass_obj
 def abort(runtime: Any, service: str, events_mode: str) -> int:
     """Abandon the in-flight (or paused) deployment and put traffic back on blue."""
-    from bluegreen.app.operations import abort as run
+    from bluegreen.app.recovery import abort as run
 
     return run(_session(runtime, service, events_mode))
 
@@ -169,7 +169,7 @@ def abort(runtime: Any, service: str, events_mode: str) -> int:
 @click.pass_obj
 def rollback(runtime: Any, service: str, to: str | None, events_mode: str) -> int:
     """Put production traffic back on the last good color, whatever state the deployment is in."""
-    from bluegreen.app.operations import rollback as run
+    from bluegreen.app.recovery import rollback as run
 
     return run(_session(runtime, service, events_mode), to=to)
 
@@ -181,7 +181,7 @@ def rollback(runtime: Any, service: str, to: str | None, events_mode: str) -> in
 @click.pass_obj
 def resume(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -> int:
     """Finish a deployment whose process was killed, from the journal."""
-    from bluegreen.app.operations import resume as run
+    from bluegreen.app.recovery import resume as run
 
     return run(_session(runtime, service, events_mode), wait_finalize=wait_finalize)
 
@@ -193,7 +193,7 @@ def resume(runtime: Any, service: str, wait_finalize: bool, events_mode: str) ->
 @click.pass_obj
 def finalize(runtime: Any, service: str, now: bool, events_mode: str) -> int:
     """Scale the old color down once its keep-warm time has passed."""
-    from bluegreen.app.operations import finalize as run
+    from bluegreen.app.recovery import finalize as run
 
     return run(_session(runtime, service, events_mode), now=now)
 
@@ -204,7 +204,7 @@ def finalize(runtime: Any, service: str, now: bool, events_mode: str) -> int:
 @click.pass_obj
 def status(runtime: Any, service: str, fmt: str) -> None:
     """Live color, weights, health and the in-flight deployment. Read-only."""
-    from bluegreen.app.operations import status as read
+    from bluegreen.app.views import status as read
     from bluegreen.cli.render.status import status_text
 
     data = read(_session(runtime, service))
