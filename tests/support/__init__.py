@@ -1,4 +1,5 @@
 """Shared test support: in-memory fakes at our own adapter boundary, builders, a fake clock.
 
-Importable from any test as `support` (tests/ is on sys.path through tests/conftest.py).
+Imported as `support`, like `deploy_helpers`: pytest's default (prepend) import mode puts tests/,
+the directory of the root conftest.py, on sys.path.
 """
