@@ -28,7 +28,8 @@ from bluegreen.app.context import RunContext  # noqa: E402
 from bluegreen.errors import DeploymentFailed  # noqa: E402
 from bluegreen.events import Events  # noqa: E402
 from bluegreen.specfiles.loader import load_spec  # noqa: E402
-from bluegreen.app.operations import Session, deploy  # noqa: E402
+from bluegreen.app.deploy import deploy  # noqa: E402
+from bluegreen.app.session import Session  # noqa: E402
 
 SPEC = """\
 service: web

@@ -32,7 +32,9 @@ from bluegreen.errors import DeploymentFailed
 from bluegreen.events import Events
 from bluegreen.iam.policy import actions, policy
 from bluegreen.specfiles.loader import load_spec
-from bluegreen.app.operations import Session, deploy, finalize
+from bluegreen.app.deploy import deploy
+from bluegreen.app.recovery import finalize
+from bluegreen.app.session import Session
 
 from deploy_helpers import REPO, seeded, write_spec
 

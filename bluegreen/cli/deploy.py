@@ -28,7 +28,7 @@ from bluegreen.errors import InvalidInput
 def deploy(runtime: Any, service: str, image_tag: str | None, plan_file: str | None, build: bool,
            pause_before_shift: bool, wait_finalize: bool, events_mode: str) -> int:
     """Deploy a service blue/green: bring up green, gate it, shift traffic, roll back on failure."""
-    from bluegreen.app.operations import deploy as run
+    from bluegreen.app.deploy import deploy as run
 
     if build and not image_tag:
         raise InvalidInput("--build needs --image-tag (the tag to build and push)")
@@ -44,7 +44,7 @@ def deploy(runtime: Any, service: str, image_tag: str | None, plan_file: str | N
 @click.pass_obj
 def promote(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -> int:
     """Continue a deployment paused before the traffic shift."""
-    from bluegreen.app.operations import promote as run
+    from bluegreen.app.recovery import promote as run
 
     return run(options.session_for(runtime, service, events_mode), wait_finalize=wait_finalize)
 
@@ -55,7 +55,7 @@ def promote(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -
 @click.pass_obj
 def abort(runtime: Any, service: str, events_mode: str) -> int:
     """Abandon the in-flight (or paused) deployment and put traffic back on blue."""
-    from bluegreen.app.operations import abort as run
+    from bluegreen.app.recovery import abort as run
 
     return run(options.session_for(runtime, service, events_mode))
 
@@ -68,7 +68,7 @@ def abort(runtime: Any, service: str, events_mode: str) -> int:
 @click.pass_obj
 def rollback(runtime: Any, service: str, to: str | None, events_mode: str) -> int:
     """Put production traffic back on the last good color, whatever state the deployment is in."""
-    from bluegreen.app.operations import rollback as run
+    from bluegreen.app.recovery import rollback as run
 
     return run(options.session_for(runtime, service, events_mode), to=to)
 
@@ -80,7 +80,7 @@ def rollback(runtime: Any, service: str, to: str | None, events_mode: str) -> in
 @click.pass_obj
 def resume(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -> int:
     """Finish a deployment whose process was killed, from the journal."""
-    from bluegreen.app.operations import resume as run
+    from bluegreen.app.recovery import resume as run
 
     return run(options.session_for(runtime, service, events_mode), wait_finalize=wait_finalize)
 
@@ -92,7 +92,7 @@ def resume(runtime: Any, service: str, wait_finalize: bool, events_mode: str) ->
 @click.pass_obj
 def finalize(runtime: Any, service: str, now: bool, events_mode: str) -> int:
     """Scale the old color down once its keep-warm time has passed."""
-    from bluegreen.app.operations import finalize as run
+    from bluegreen.app.recovery import finalize as run
 
     return run(options.session_for(runtime, service, events_mode), now=now)
 

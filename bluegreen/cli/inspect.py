@@ -17,7 +17,7 @@ from bluegreen.errors import InvalidInput
 @click.pass_obj
 def status(runtime: Any, service: str, fmt: str) -> None:
     """Live color, weights, health and the in-flight deployment. Read-only."""
-    from bluegreen.app.operations import status as read
+    from bluegreen.app.views import status as read
     from bluegreen.cli.render.status import status_text
 
     data = read(options.session_for(runtime, service))
@@ -31,10 +31,11 @@ def status(runtime: Any, service: str, fmt: str) -> None:
 @click.pass_obj
 def history(runtime: Any, service: str, limit: int, fmt: str) -> None:
     """Past deployments of a service: who, which image digest, strategy, result, timings."""
+    from bluegreen.app.views import history as read
     from bluegreen.cli.render.history import history_text
 
     session = options.session_for(runtime, service)
-    items = session.store.history(session.spec.service, limit=limit)
+    items = read(session, limit=limit)
     click.echo(json.dumps(items, indent=2, default=str) if fmt == "json" else history_text(items), nl=fmt == "json")
 
 

@@ -139,7 +139,7 @@ def resolve(service: str) -> Any:
     """The spec SERVICE names (a `LoadedSpec`): a name defined in deployments/, or one spec file."""
     from pathlib import Path
 
-    from bluegreen.app.operations import resolve_service
+    from bluegreen.app.session import resolve_service
     from bluegreen.errors import InvalidInput
 
     if Path(service).is_dir():  # a directory holds many specs: never pick one of them silently
@@ -149,7 +149,7 @@ def resolve(service: str) -> Any:
 
 def session_for(runtime: Any, service: str, events_mode: str = "plain") -> Any:
     """The use cases' Session for SERVICE: its spec, its state store, this run, the output."""
-    from bluegreen.app.operations import Session
+    from bluegreen.app.session import Session
     from bluegreen.events import Events
 
     return Session(ctx=runtime, loaded=resolve(service), events=Events(mode=events_mode))

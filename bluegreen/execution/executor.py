@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from bluegreen.domain.durations import format_duration
 from bluegreen.errors import StepFailed
@@ -41,6 +41,7 @@ class Executor:
     journal: JournalSink
     events: Events
     outputs: dict[str, str] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic  # for the "done in Ns" lines; the run context's clock
 
     # --- running forward --------------------------------------------------------------------
 
@@ -50,7 +51,7 @@ class Executor:
         position = f"[{index + 1}/{total}] " if index is not None else "[rollback] "
         self.journal(f"{prefix}.started", step=step.id, kind=step.kind, inputs=step.model_dump(mode="json"))
         self.events.emit(f"{prefix}.started", f"{position}{step.describe()}", step=step.id, phase=step.phase)
-        started = time.monotonic()
+        started = self.clock()
         try:
             result = self._dispatch(step)
         except BaseException as error:
@@ -60,7 +61,7 @@ class Executor:
         if result.output is not None:
             self.outputs[step.id] = result.output
         self.journal(f"{prefix}.succeeded", step=step.id, output=result.output, detail=result.detail)
-        took = time.monotonic() - started
+        took = self.clock() - started
         self.events.emit(f"{prefix}.succeeded", f"{position}done in {took:.1f}s" + (f": {result.detail}" if result.detail else ""),
                          step=step.id, seconds=round(took, 3))
         return result

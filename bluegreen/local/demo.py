@@ -59,7 +59,9 @@ def run(*, fail: bool = False, keep: bool = False, out: Events | None = None) ->
     from bluegreen.app.context import RunContext
     from bluegreen.errors import BluegreenError
     from bluegreen.specfiles.loader import load_spec
-    from bluegreen.app.operations import Session, deploy, status
+    from bluegreen.app.deploy import deploy
+    from bluegreen.app.session import Session
+    from bluegreen.app.views import history, status
     from bluegreen.cli.render.history import history_text
     from bluegreen.cli.render.status import status_text
 
@@ -93,7 +95,7 @@ def run(*, fail: bool = False, keep: bool = False, out: Events | None = None) ->
             print("\n$ bluegreen status demo")
             print(status_text(status(session)), end="")
             print("\n$ bluegreen history demo")
-            print(history_text(session.store.history("demo")), end="")
+            print(history_text(history(session)), end="")
         return code
     finally:
         os.chdir(previous_cwd)

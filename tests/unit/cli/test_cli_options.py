@@ -147,7 +147,7 @@ def imported(argv: list[str]) -> set[str]:
 
 
 PLAN_MACHINERY = ("bluegreen.planning", "bluegreen.discovery", "bluegreen.execution", "bluegreen.state",
-                  "bluegreen.adapters", "bluegreen.app.operations", "bluegreen.app.plans", "bluegreen.domain.plan",
+                  "bluegreen.adapters", "bluegreen.app.session", "bluegreen.app.deploy", "bluegreen.app.recovery", "bluegreen.app.plans", "bluegreen.domain.plan",
                   "bluegreen.domain.steps", "bluegreen.local", "boto3", "botocore", "docker", "moto")
 
 

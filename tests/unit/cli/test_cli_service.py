@@ -56,7 +56,7 @@ def test_unlock_without_force_changes_nothing(workdir, capsys):
 @pytest.fixture
 def handed_over(monkeypatch, workdir) -> list[dict[str, Any]]:
     """Replaces the deploy use case (our own boundary) with one that records what the CLI passed."""
-    import bluegreen.app.operations as operations
+    import bluegreen.app.deploy as operations
 
     calls: list[dict[str, Any]] = []
 

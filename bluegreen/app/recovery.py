@@ -1,0 +1,137 @@
+"""After `deploy`: promote, resume, abort, rollback, finalize.
+
+Each takes the service's lock first and reads the deployment record inside it, so what it decides
+on is what no other run can change meanwhile. Every way back to the old color is the runner's one
+`roll_back`; every exit code comes from `outcomes.conclude`.
+
+    promote   paused                      -> running from the paused step
+    resume    paused                      -> promote
+              running                     -> on from the step after the last that succeeded
+              rolling-back                -> the rollback again, from the journal
+    abort     running, paused, rolling-back, rollback-failed -> rolled back
+    rollback  the same, and failed        -> rolled back
+              keeping-warm                -> one traffic change back (finalize's steps left alone)
+              succeeded                   -> a new deployment of the previous good image (or --to)
+    finalize  keeping-warm, deadline past -> the old color scaled down, drained; succeeded
+"""
+
+from __future__ import annotations
+
+from bluegreen.app.deploy import deploy_locked
+from bluegreen.app.outcomes import conclude
+from bluegreen.app.session import Session
+from bluegreen.domain.deployment import Deployment, Status
+from bluegreen.errors import InvalidInput
+
+
+def promote(session: Session, *, wait_finalize: bool = False) -> int:
+    with session.locked("promote"):
+        return _promote(session, _current(session), wait_finalize)
+
+
+def resume(session: Session, *, wait_finalize: bool = False) -> int:
+    with session.locked("resume"):
+        record = _current(session)
+        if record.status is Status.PAUSED:
+            return _promote(session, record, wait_finalize)
+        if record.status is Status.ROLLING_BACK:
+            return _roll_back(session, record, "resuming an interrupted rollback")
+        if record.status is not Status.RUNNING:
+            raise InvalidInput(f"{session.service}: nothing to resume (deployment {record.id} is {record.status})")
+        runner = session.runner(record.plan, record)
+        start = runner.journaled.resume_index(record.plan)
+        session.events.emit("deploy.resumed", f"resuming {record.id} at step {start + 1}")
+        return conclude(runner.run(record, start=start, wait_finalize=wait_finalize))
+
+
+def abort(session: Session) -> int:
+    with session.locked("abort"):
+        record = _current(session)
+        if not record.status.in_flight:
+            raise InvalidInput(f"{session.service}: deployment {record.id} is {record.status}; nothing to abort "
+                               "(use rollback to undo a finished deployment)")
+        return _roll_back(session, record, "aborted by request")
+
+
+def rollback(session: Session, *, to: str | None = None) -> int:
+    """Put production traffic back on the last good color, whatever state things are in."""
+    with session.locked("rollback"):
+        record = _current(session)
+        if to is not None:
+            return _redeploy(session, to)
+        if record.status.in_flight or record.status is Status.FAILED:
+            return _roll_back(session, record, "rollback requested")
+        if record.status is Status.KEEPING_WARM:
+            return _roll_back(session, record, "rollback requested while the old color is warm", keep_finalize=True)
+        if record.status is Status.SUCCEEDED:
+            previous = _previous_good_image(session, record)
+            if previous is None:
+                raise InvalidInput(f"{session.service}: the old color was already scaled down and no earlier "
+                                   "good image is recorded; use --to DIGEST")
+            return _redeploy(session, previous)
+        raise InvalidInput(f"{session.service}: deployment {record.id} is {record.status}: "
+                           "traffic is already on the previous color")
+
+
+def finalize(session: Session, *, now: bool = False) -> int:
+    with session.locked("finalize"):
+        record = _current(session)
+        if record.status is not Status.KEEPING_WARM:
+            session.events.emit("finalize.noop", f"nothing to finalize: deployment {record.id} is {record.status}")
+            return 0
+        left = (record.keep_warm_until or 0.0) - session.ctx.wall_clock()
+        if left > 0 and not now:
+            session.events.emit("finalize.waiting", f"{record.plan.live_color} is kept warm for {left:.0f}s more "
+                                f"(until {record.keep_warm_until_iso}); nothing to do yet (--now to force)")
+            return 0
+        outcome = session.runner(record.plan, record).finalize(record)
+        session.events.emit("finalize.done", f"{record.plan.live_color} scaled down; deployment {record.id} complete")
+        return conclude(outcome)
+
+
+# --- shared ------------------------------------------------------------------------------------------
+
+
+def _current(session: Session) -> Deployment:
+    record = session.records.current()
+    if record is None:
+        raise InvalidInput(f"{session.service}: no deployment recorded yet")
+    return record
+
+
+def _promote(session: Session, record: Deployment, wait_finalize: bool) -> int:
+    if record.status is not Status.PAUSED:
+        raise InvalidInput(f"{session.service}: deployment {record.id} is {record.status}, not paused")
+    record = record.to(Status.RUNNING, promoted=True)
+    session.records.save(record)
+    session.events.emit("deploy.promoted", f"promoting {record.id}: shifting traffic")
+    runner = session.runner(record.plan, record)
+    return conclude(runner.run(record, start=record.next_step, wait_finalize=wait_finalize))
+
+
+def _roll_back(session: Session, record: Deployment, reason: str, *, keep_finalize: bool = False) -> int:
+    runner = session.runner(record.plan, record)
+    return conclude(runner.roll_back(record, reason, requested=True, keep_finalize=keep_finalize), requested=True)
+
+
+def _previous_good_image(session: Session, record: Deployment) -> str | None:
+    for item in session.records.history(limit=50):
+        if item.get("result") == "succeeded" and item.get("image") and item.get("image") != record.image:
+            return str(item["image"])
+    return None
+
+
+def _redeploy(session: Session, image: str) -> int:
+    """Deploy an earlier image (a tag, or a digest recorded in history) as a new deployment, under this lock."""
+    reference = image.split("@", 1)[-1] if "@" in image else image
+    tag = reference
+    if reference.startswith("sha256:"):
+        from bluegreen.adapters.ecr import Ecr
+
+        tags = Ecr(session.aws()).tags_of(session.spec.image.repository, reference)
+        if not tags:
+            raise InvalidInput(f"{session.service}: no tag in ECR repository {session.spec.image.repository} "
+                               f"points at {reference[:19]}...; pass --to TAG")
+        tag = sorted(tags)[0]
+    session.events.emit("rollback.redeploy", f"the old color is no longer warm: redeploying {image} (tag {tag})")
+    return deploy_locked(session, session.new_id(), image_tag=tag)
