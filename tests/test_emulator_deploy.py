@@ -149,3 +149,19 @@ def test_a_cli_subprocess_follows_the_harness_scaled_clock(scaled_aws, workdir):
     assert "held 1m with every gate passing" in done.stdout
     assert time.monotonic() - wall < 60
     assert service(scaled_aws, "worker")["deployments"][0]["rolloutState"] == "COMPLETED"
+
+
+def test_an_asg_swap_waits_for_green_instances_to_boot_and_pass_health_checks_and_blue_drains(
+        realistic_aws, workdir, product_on_virtual_clock, capsys):
+    path, seeded, _ = seeded_world(realistic_aws, workdir, "legacy")
+    blue_instances = set(seeded.targets["legacy"])
+
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 0
+
+    out = capsys.readouterr().out
+    assert "Pending" in out and "initial (Elb.InitialHealthChecking)" in out  # what the gates waited for
+    green = realistic_aws.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=["legacy-green"])["AutoScalingGroups"][0]["Instances"]
+    targets = healthy_targets(realistic_aws, seeded.target_groups["legacy"])
+    assert {targets[i["InstanceId"]] for i in green} == {"healthy"}
+    assert {targets.get(i) for i in blue_instances} == {"draining"}  # detached 2 m ago; the delay is 300 s

@@ -207,3 +207,17 @@ def test_scaling_in_drains_the_stopped_tasks_targets(realistic_aws):
     assert w.targets() == {}
     realistic_aws.advance(2)
     assert len(w.tasks(status="STOPPED")) == 2
+
+
+def test_force_new_deployment_replaces_every_task_of_the_same_revision(realistic_aws):
+    w = web(realistic_aws, delay=10)
+    w.service(desired=2)
+    realistic_aws.advance(60)
+    before = {t["taskArn"] for t in w.tasks()}
+
+    w.ecs.update_service(cluster="c", service="web", forceNewDeployment=True)
+    realistic_aws.advance(60 + 10 + 2)
+
+    after = {t["taskArn"] for t in w.tasks()}
+    assert after and not after & before
+    assert deployment_states(w.describe()) == [("PRIMARY", "web:1", "COMPLETED")]

@@ -104,7 +104,7 @@ class ServiceSim:
         td, desired = self.service.task_definition, self.service.desired_count
         primary = self.deployments[0]
         if td != primary.task_definition or force:
-            self._deploy(td, desired)
+            self._deploy(td, desired, adopt=not force)  # forceNewDeployment replaces every task
         else:
             primary.desired, primary.updated_at = desired, self.world.now()
         self.reconcile()
@@ -114,14 +114,14 @@ class ServiceSim:
             deployment.desired = 0
         self.reconcile()
 
-    def _deploy(self, task_definition: str | None, desired: int) -> Deployment:
+    def _deploy(self, task_definition: str | None, desired: int, *, adopt: bool = True) -> Deployment:
         now = self.world.now()
         new = Deployment(_new_id(), task_definition or "", desired, now, now)
         new.reason = f"ECS deployment {new.id} in progress."
         for old in self.deployments:
             old.status = "ACTIVE"
             # ECS keeps running tasks of the same revision instead of replacing them
-            if old.task_definition == new.task_definition:
+            if adopt and old.task_definition == new.task_definition:
                 keep = [t for t in old.live() if t.last_status in (PROVISIONING, PENDING, RUNNING)]
                 for task in keep:
                     old.tasks.remove(task)
@@ -220,7 +220,7 @@ class ServiceSim:
                 platform_version=self.service.platform_version)
             task._status = PROVISIONING
             task._bg_deployment, task._bg_behaviour, task._bg_created = deployment, behaviour, now
-            task._bg_targets, task._bg_healthy, task._bg_failure, task._bg_sim = [], False, False, self
+            task._bg_targets, task._bg_healthy, task._bg_reported, task._bg_sim = [], False, False, self
             task.started_at = task.stopping_at = task.stopped_at = task.stop_code = None
             task._bg_plan = [(now + t.provisioning, PENDING), (now + t.provisioning + t.pending, RUNNING)]
             task.created_at, task.health_status = self.world.stamp(now), "UNKNOWN"
@@ -250,7 +250,7 @@ class ServiceSim:
             task._status, task.started_at, task._bg_started = RUNNING, self.world.stamp(at), at
             if container:
                 container.last_status = RUNNING
-            self._register(task, at)
+            self._register(task)
             if behaviour == worlds.EXITS:
                 task._bg_plan = [(at + self.world.timings.exit_after, "EXIT")]
         elif state == "EXIT":
@@ -264,7 +264,7 @@ class ServiceSim:
         elif state == STOPPED:
             self._stopped(task, at, task.stopped_reason, task.stop_code, failure=False)
 
-    def _register(self, task: Any, at: float) -> None:
+    def _register(self, task: Any) -> None:
         ip = _private_ip(task)
         if ip is None:
             return
@@ -323,7 +323,6 @@ class ServiceSim:
         _release_eni(task)
 
     def _failed(self, task: Any, at: float) -> None:
-        task._bg_failure = True
         deployment = task._bg_deployment
         deployment.failed += 1
         self.next_launch_at = max(self.next_launch_at, at + self.world.timings.replacement_delay)
@@ -343,7 +342,7 @@ class ServiceSim:
                              if s == elb.UNHEALTHY), None)
                 if sick is None:
                     continue
-                if not getattr(task, "_bg_reported", False):
+                if not task._bg_reported:
                     task._bg_reported = True
                     self._say(f"(task {task.id}) (port {sick[2]}) is unhealthy in (target-group {sick[0]}) due to "
                               f"(reason {elb.FAILED_CODES[1]}).")

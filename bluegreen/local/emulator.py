@@ -19,7 +19,7 @@ from typing import Any
 
 from bluegreen.adapters.aws.session import Aws
 from bluegreen.local.clock import Clock, RealClock, from_environment
-from bluegreen.local.world import Timings, World, activate, deactivate
+from bluegreen.local.world import Timings, World, activate, deactivate, simulating
 
 
 def patch_moto() -> None:
@@ -117,6 +117,8 @@ class TaskPlacer:
                 continue
 
     def sync(self) -> None:
+        if simulating() is not None:  # the realistic world's ECS registers its own tasks
+            return
         ecs, elb = self.aws.client("ecs"), self.aws.client("elbv2")
         for cluster in ecs.list_clusters().get("clusterArns", []):
             arns = ecs.list_services(cluster=cluster).get("serviceArns", [])
