@@ -221,3 +221,18 @@ def test_force_new_deployment_replaces_every_task_of_the_same_revision(realistic
     after = {t["taskArn"] for t in w.tasks()}
     assert after and not after & before
     assert deployment_states(w.describe()) == [("PRIMARY", "web:1", "COMPLETED")]
+
+
+def test_a_task_whose_health_endpoint_starts_failing_is_replaced_by_ecs(realistic_aws):
+    w = web(realistic_aws, interval=10, unhealthy=2, delay=10)
+    w.service(desired=1, grace=0)
+    realistic_aws.advance(60)
+    (target,) = w.targets()
+
+    realistic_aws.set_target_health(target, ok=False)
+    realistic_aws.advance(20)  # 2 failed checks, 10 s apart
+
+    (stopped,) = w.tasks(status="STOPPED") or [t for t in w.tasks() if t["desiredStatus"] == "STOPPED"]
+    assert stopped["stoppedReason"] == f"Task failed ELB health checks in (target-group {w.target_group})"
+    realistic_aws.advance(10)  # ECS waits a moment before it replaces a failed task
+    assert len(w.tasks()) == 1

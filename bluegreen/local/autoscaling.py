@@ -204,7 +204,9 @@ def install() -> None:
                 self.elbv2_backend.register_targets(tg.arn, [{"Id": i, "Port": tg.port} for i in ids])
         world = worlds.simulating()
         if world is not None and ids:
-            world.schedule(world.now(), ("asg-health", id(group)), lambda: _check_health(world, group))
+            look = lambda: _check_health(world, group)  # noqa: E731
+            world.watch(("asg-health", id(group)), look)
+            world.schedule(world.now(), ("asg-health", id(group)), look)
 
 
     FakeAutoScalingGroup.replace_autoscaling_group_instances = replace_autoscaling_group_instances  # type: ignore[method-assign]

@@ -87,6 +87,7 @@ class ServiceSim:
     @classmethod
     def start(cls, world: worlds.World, backend: Any, service: Any) -> "ServiceSim":
         sim = cls(world, backend, service)
+        world.watch(("ecs", id(sim)), sim.reconcile)
         with world.frozen():
             sim._deploy(service.task_definition, service.desired_count)
             sim.reconcile()

@@ -197,6 +197,7 @@ def set_target_health(world: worlds.World, target_id: str, ok: bool) -> None:
             sim = _classic_sims(lb).get(target_id)
             if sim is not None:
                 sim.change(ok, FAILED_CODES, *_classic_checks(lb), now)
+        world.wake_all()  # ECS and Auto Scaling act on what the health checks will find
 
 
 def _all_target_groups() -> Iterator[Any]:

@@ -96,6 +96,7 @@ class World:
         self._seq = itertools.count()
         self._event_time: float | None = None
         self._backdate = 0.0
+        self._watchers: dict[Any, Callable[[], None]] = {}
         self.steps = 0  # things run so far, for reports
 
     # --- time -------------------------------------------------------------------------------
@@ -167,6 +168,17 @@ class World:
 
     def pending(self) -> int:
         return len(self._wanted)
+
+    def watch(self, key: Any, look: Callable[[], None]) -> None:
+        """`look` (a service's or group's scheduler) runs again whenever `wake_all` is called."""
+        self._watchers[key] = look
+
+    def wake_all(self) -> None:
+        """Something changed that no schedule foresaw (a test broke a health endpoint): every
+        watcher looks again now."""
+        with self.lock:
+            for key, look in list(self._watchers.items()):
+                self.schedule(self.now(), key, look)
 
 
 _active: World | None = None
