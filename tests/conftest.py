@@ -289,3 +289,20 @@ def product_on_virtual_clock(realistic_aws):
 
     with product_on(realistic_aws.clock):
         yield realistic_aws.clock
+
+
+@pytest.fixture
+def scaled_aws(aws, monkeypatch):
+    """The emulator on a clock 100x faster than real time, which CLI subprocesses started with
+    this environment follow too (`python -m bluegreen.local.harness ARGS`)."""
+    from bluegreen.local import world as worlds
+    from bluegreen.local.clock import ScaledClock
+
+    clock = ScaledClock(100)
+    for key, value in clock.environment().items():
+        monkeypatch.setenv(key, value)
+    world = worlds.activate(worlds.World(clock))
+    try:
+        yield aws
+    finally:
+        worlds.deactivate(world)

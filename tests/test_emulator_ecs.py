@@ -71,8 +71,8 @@ def test_an_update_drains_the_old_deployment_once_the_new_tasks_are_healthy(real
     states = w.targets()
     assert {states[t] for t in old_targets} == {"draining"}
     assert {s for t, s in states.items() if t not in old_targets} == {"healthy"}
-    old_tasks = [t for t in w.tasks(status="STOPPED")] + [t for t in w.tasks() if t["lastStatus"] == "DEACTIVATING"]
-    assert not old_tasks or all(t["desiredStatus"] == "STOPPED" for t in old_tasks)
+    leaving = w.tasks(status="STOPPED")  # ECS has set them to stop; they drain first
+    assert len(leaving) == 2 and {t["lastStatus"] for t in leaving} == {"DEACTIVATING"}
     assert len(w.describe()["deployments"]) == 2  # the old one is still draining
 
     realistic_aws.advance(60 + 2)  # deregistration delay, then STOPPING and DEPROVISIONING
@@ -164,8 +164,8 @@ def test_tasks_that_fail_their_elb_health_checks_are_stopped_after_the_grace_per
     assert set(w.targets().values()) == {"unhealthy"} and w.tasks(status="STOPPED") == []
     realistic_aws.advance(40)  # the grace period (60 s from the task's start) is over
 
-    stopped = w.tasks(status="STOPPED") + [t for t in w.tasks() if t["desiredStatus"] == "STOPPED"]
-    assert stopped and stopped[0]["stoppedReason"] == f"Task failed ELB health checks in (target-group {w.target_group})"
+    (stopped,) = w.tasks(status="STOPPED")
+    assert stopped["stoppedReason"] == f"Task failed ELB health checks in (target-group {w.target_group})"
     assert any("is unhealthy in (target-group" in e and "Health checks failed with these codes: [500]" in e
                for e in w.events())
 
@@ -232,7 +232,7 @@ def test_a_task_whose_health_endpoint_starts_failing_is_replaced_by_ecs(realisti
     realistic_aws.set_target_health(target, ok=False)
     realistic_aws.advance(20)  # 2 failed checks, 10 s apart
 
-    (stopped,) = w.tasks(status="STOPPED") or [t for t in w.tasks() if t["desiredStatus"] == "STOPPED"]
+    (stopped,) = w.tasks(status="STOPPED")
     assert stopped["stoppedReason"] == f"Task failed ELB health checks in (target-group {w.target_group})"
     realistic_aws.advance(10)  # ECS waits a moment before it replaces a failed task
     assert len(w.tasks()) == 1
