@@ -233,3 +233,76 @@ def failing_server():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/health"
     server.shutdown()
+
+
+# --- realistic AWS: moto plus a world where things take time (bluegreen.local.world) -----------
+# ECS runs tasks, target groups health-check and drain, Auto Scaling instances boot, AWS's
+# rejections apply; all on a clock the test controls. See bluegreen/local/DIVERGENCES.md.
+
+
+class RealisticAws(AwsEmulator):
+    """`aws`, with the world: its clock, its image marks and its timings."""
+
+    def __init__(self, base: AwsEmulator, world, clock):
+        super().__init__(base.endpoint_url, base.region, base._monkeypatch)
+        self.world = world
+        self.clock = clock
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` of virtual time pass (what a product's sleep would do)."""
+        self.clock.advance(seconds)
+
+    def mark_image(self, fragment: str, behaviour: str) -> None:
+        """Images whose reference contains `fragment` (a digest, a tag) behave so: see world.BEHAVIOURS."""
+        self.world.images.mark(fragment, behaviour)
+
+    def set_target_health(self, target_id: str, ok: bool) -> None:
+        from bluegreen.local.elb import set_target_health
+
+        set_target_health(self.world, target_id, ok)
+
+
+@pytest.fixture
+def virtual_clock():
+    """Time that passes only when slept through: sleep(300) returns at once, 300 s later."""
+    from bluegreen.local.clock import VirtualClock
+
+    return VirtualClock()
+
+
+@pytest.fixture
+def realistic_aws(aws, virtual_clock) -> RealisticAws:
+    """An emptied moto server whose ECS, ELB and Auto Scaling move on `virtual_clock`."""
+    from bluegreen.local import world as worlds
+
+    world = worlds.activate(worlds.World(virtual_clock))
+    try:
+        yield RealisticAws(aws, world, virtual_clock)
+    finally:
+        worlds.deactivate(world)
+
+
+@pytest.fixture
+def product_on_virtual_clock(realistic_aws):
+    """The CLI, run in-process (`main([...])`), waits and bakes on the world's virtual clock."""
+    from bluegreen.local.clock import product_on
+
+    with product_on(realistic_aws.clock):
+        yield realistic_aws.clock
+
+
+@pytest.fixture
+def scaled_aws(aws, monkeypatch):
+    """The emulator on a clock 100x faster than real time, which CLI subprocesses started with
+    this environment follow too (`python -m bluegreen.local.harness ARGS`)."""
+    from bluegreen.local import world as worlds
+    from bluegreen.local.clock import ScaledClock
+
+    clock = ScaledClock(100)
+    for key, value in clock.environment().items():
+        monkeypatch.setenv(key, value)
+    world = worlds.activate(worlds.World(clock))
+    try:
+        yield aws
+    finally:
+        worlds.deactivate(world)

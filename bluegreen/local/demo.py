@@ -1,8 +1,10 @@
 """`bluegreen demo`: a real blue/green deployment on the embedded local AWS, with no account needed.
 
-Starts moto's server on 127.0.0.1, seeds an ECS service behind an ALB with blue live, then runs the
-same `deploy` a Jenkins job would (every gate, canary 10% -> 50% -> 100%), and shows `status` and
-`history`. `--fail` makes an alarm fire during a bake, to show the automatic rollback.
+Starts moto's server on 127.0.0.1 with the realistic world (ECS starts tasks, target groups
+health-check and drain, all on a clock 40x faster than real time), seeds an ECS service behind an ALB with blue
+live, then runs the same `deploy` a Jenkins job would (every gate, canary 10% -> 50% -> 100%, blue
+scaled down once its keep-warm time is over), narrating what ECS and the load balancer do, and shows
+`status` and `history`. `--fail` makes an alarm fire during a bake, to show the automatic rollback.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 from bluegreen.events import Events
 
 DEMO_SPEC = """\
-# The demo's service: an ECS target-group swap, with short waits so it finishes in seconds.
+# The demo's service: an ECS target-group swap. The waits are real-world ones; the demo's clock
+# runs 40x faster than real time, so a 30 s bake takes under a second.
 service: demo
 region: us-east-1
 image:
@@ -43,18 +46,25 @@ shift:
   percentages: [10, 50, 100]
 health:
   alarms: [demo-5xx]
-  deadline: 20s
-  interval: 250ms
-  bake: 1s
+  deadline: 5m
+  interval: 5s
+  bake: 30s
 rollback:
-  keep_blue_warm: 2s
+  keep_blue_warm: 30s
 """
+
+# How much faster than real time the demo runs: the world (ECS starts, health checks, draining)
+# and bluegreen's own waits share one scaled clock.
+DEMO_SPEED = 40.0
+DEREGISTRATION_DELAY = 30
 
 
 def run(*, fail: bool = False, keep: bool = False, out: Events | None = None) -> int:
     """The whole demo; returns the deploy's exit code (0, or 1 with --fail after blue is restored)."""
     from bluegreen.adapters.aws.session import Aws
-    from bluegreen.local.emulator import Emulator, TaskPlacer
+    from bluegreen.local.clock import ScaledClock, product_on
+    from bluegreen.local.emulator import Emulator
+    from bluegreen.local.narrator import Narrator, names
     from bluegreen.local.seed import put_image, seed
     from bluegreen.app.context import RunContext
     from bluegreen.errors import BluegreenError
@@ -68,34 +78,39 @@ def run(*, fail: bool = False, keep: bool = False, out: Events | None = None) ->
     say = out or Events()
     workdir = Path(tempfile.mkdtemp(prefix="bluegreen-demo-"))
     previous_cwd = os.getcwd()
-    emulator = Emulator.start()
+    clock = ScaledClock(DEMO_SPEED)
+    emulator = Emulator.start(realistic=True, clock=clock)
     saved_env = {k: os.environ.get(k) for k in _ENV}
     os.environ.update({"AWS_ENDPOINT_URL": emulator.endpoint_url, "AWS_ACCESS_KEY_ID": "demo",
                        "AWS_SECRET_ACCESS_KEY": "demo", "AWS_DEFAULT_REGION": "us-east-1"})
     try:
         os.chdir(workdir)
-        say.emit("demo.emulator", f"local AWS (moto) on {emulator.endpoint_url}; working in {workdir}")
+        say.emit("demo.emulator", f"local AWS (moto, where ECS tasks start, health checks pass and targets drain "
+                 f"in their own time) on {emulator.endpoint_url}, on a clock {DEMO_SPEED:.0f}x faster than real; "
+                 f"working in {workdir}")
         spec_path = _write_spec(workdir)
         loaded = load_spec(spec_path)
         aws = Aws("us-east-1", endpoint_url=emulator.endpoint_url)
-        seed(aws, loaded.spec, image_tag="v1", deregistration_delay=2)
+        seed(aws, loaded.spec, image_tag="v1", deregistration_delay=DEREGISTRATION_DELAY)
         say.emit("demo.seeded", "seeded: cluster demo, services demo-blue (live, 2 tasks) / demo-green (idle), "
                  "ALB demo-alb :80 (blue 100%) and test listener :8080, alarm demo-5xx, image demo:v1")
-        with TaskPlacer(aws, interval=0.05):
+        services, groups = names(loaded.spec)
+        with product_on(clock), Narrator(aws, say, loaded.spec.ecs.cluster, services, groups):  # type: ignore[union-attr]
             build, tag = _image(aws, loaded, say, put_image)
             session = Session(ctx=RunContext.from_environment(endpoint_url=emulator.endpoint_url), loaded=loaded, events=say)
             trigger = _alarm_when_green_gets_traffic(aws) if fail else None
             try:
-                code = deploy(session, image_tag=tag, build=build, registry=os.environ.get("BLUEGREEN_REGISTRY"))
+                code = deploy(session, image_tag=tag, build=build, registry=os.environ.get("BLUEGREEN_REGISTRY"),
+                              wait_finalize=True)
             except BluegreenError as error:
                 say.emit("demo.deploy-failed", f"deploy exited {int(error.exit_code)}: {error.message}")
                 code = int(error.exit_code)
             if trigger:
                 trigger.join(timeout=5)
-            print("\n$ bluegreen status demo")
-            print(status_text(status(session)), end="")
-            print("\n$ bluegreen history demo")
-            print(history_text(history(session)), end="")
+        print("\n$ bluegreen status demo")
+        print(status_text(status(session)), end="")
+        print("\n$ bluegreen history demo")
+        print(history_text(history(session)), end="")
         return code
     finally:
         os.chdir(previous_cwd)

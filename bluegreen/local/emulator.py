@@ -1,10 +1,11 @@
-"""The embedded local AWS: moto's server on 127.0.0.1, plus the one thing moto leaves out that a
-blue/green deployment depends on.
+"""The embedded local AWS: moto's server on 127.0.0.1.
 
-moto's ECS never starts tasks, so nothing registers them in the services' target groups. The
-`TaskPlacer` plays the part of ECS's scheduler for that: every service that runs N tasks gets N
-targets in its target groups, and loses them when it is scaled in. It is for the demo and tests
-only; against real AWS, ECS does this itself.
+`Emulator.start(realistic=True)` runs it with a `World` (see `world.py`): ECS runs its services'
+tasks, load balancers health-check and drain, Auto Scaling instances boot, on a clock a test can
+speed up, and AWS's rejections apply. Without it, moto is as it is: nothing progresses, and the
+`TaskPlacer` plays the part of ECS's scheduler instead (every service that runs N tasks gets N
+healthy targets in its target groups). Both are for the demo and tests only; against real AWS,
+ECS does this itself.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bluegreen.adapters.aws.session import Aws
+from bluegreen.local.clock import Clock, RealClock, from_environment
+from bluegreen.local.world import Timings, World, activate, deactivate, simulating
 
 
 def patch_moto() -> None:
@@ -53,21 +56,30 @@ class Emulator:
 
     server: Any
     endpoint_url: str
+    world: World | None = None
 
     @classmethod
-    def start(cls, port: int = 0) -> "Emulator":
+    def start(cls, port: int = 0, *, realistic: bool = False, clock: Clock | None = None,
+              timings: Timings | None = None) -> "Emulator":
+        """moto's server on 127.0.0.1; `realistic` adds the world, on `clock` (else the scaled
+        clock the harness set in the environment, else real time)."""
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request is noise here
         patch_moto()
         os.environ.setdefault("MOTO_ECS_SERVICE_RUNNING", "0")
+        world = None
+        if realistic:
+            world = activate(World(clock or from_environment() or RealClock(), timings=timings))
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
         host, bound = server.get_host_and_port()
-        return cls(server=server, endpoint_url=f"http://{host}:{bound}")
+        return cls(server=server, endpoint_url=f"http://{host}:{bound}", world=world)
 
     def stop(self) -> None:
         self.server.stop()
+        if self.world is not None:
+            deactivate(self.world)
 
 
 @dataclass
@@ -105,6 +117,8 @@ class TaskPlacer:
                 continue
 
     def sync(self) -> None:
+        if simulating() is not None:  # the realistic world's ECS registers its own tasks
+            return
         ecs, elb = self.aws.client("ecs"), self.aws.client("elbv2")
         for cluster in ecs.list_clusters().get("clusterArns", []):
             arns = ecs.list_services(cluster=cluster).get("serviceArns", [])

@@ -18,6 +18,11 @@ moto specifics (harmless against a real endpoint, see MOTO.md): the ECS running 
 from MOTO_ECS_SERVICE_RUNNING when a service is created, so `seed` sets it around each creation
 (an in-process server sees it); a Secrets Manager ARN's random suffix is requested through moto's
 `_custom_id_` tag so the secret's ARN equals the spec's reference.
+
+On the realistic emulator (an active `World` in this process) ECS starts the live color's tasks
+and registers them itself, so `seed` registers no made-up targets; everything is created an hour
+in the past (`world.seeding`), so the live color is running, healthy and COMPLETED when `seed`
+returns, and `SeedResult.targets` lists the targets ECS (or Auto Scaling) registered.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from typing import Any, Iterator
 
 from bluegreen.domain.spec import EcsServices, Spec, SsmParameterDelivery
 from bluegreen.adapters.aws.session import Aws
+from bluegreen.local.world import seeding, simulating
 
 COLORS = ("blue", "green")
 CONTAINER_PORT = 8080
@@ -90,6 +96,16 @@ class _Network:
 def seed(aws: Aws, spec: Spec, *, live_color: str = "blue", image_tag: str = "v1",
          running: bool = True, deregistration_delay: int = 30) -> SeedResult:
     """Create everything `spec` refers to, with `live_color` serving 100% of the traffic."""
+    with seeding():
+        result = _seed(aws, spec, live_color=live_color, image_tag=image_tag, running=running,
+                       deregistration_delay=deregistration_delay)
+    if simulating() is not None:
+        _record_targets(aws.for_region(spec.region), result)
+    return result
+
+
+def _seed(aws: Aws, spec: Spec, *, live_color: str, image_tag: str, running: bool,
+          deregistration_delay: int) -> SeedResult:
     if live_color not in COLORS:
         raise ValueError(f"live_color must be blue or green, not {live_color!r}")
     aws = aws.for_region(spec.region)
@@ -194,9 +210,19 @@ def seed_fleet(aws: Aws, n: int, *, cluster: str = "fleet", workers: int = 8) ->
             "traffic": {"target_group": name},
         }
 
-    with _ecs_running(2), ThreadPoolExecutor(max_workers=workers) as pool:
+    with seeding(), _ecs_running(2), ThreadPoolExecutor(max_workers=workers) as pool:
         raw = list(pool.map(one, names))
     return [Spec.model_validate(item) for item in raw]
+
+
+def _record_targets(aws: Aws, result: SeedResult) -> None:
+    """The targets ECS or Auto Scaling registered while seeding (the realistic emulator)."""
+    elbv2 = aws.client("elbv2")
+    for name, arn in result.target_groups.items():
+        found = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+        ids = tuple(sorted(d["Target"]["Id"] for d in found if d["TargetHealth"]["State"] != "draining"))
+        if ids:
+            result.targets[name] = ids
 
 
 # --- shared pieces ------------------------------------------------------------------------------
@@ -502,7 +528,7 @@ def _seed_ecs(aws: Aws, spec: Spec, net: _Network, result: SeedResult, color_tgs
                 aws, ecs.cluster, name, result.task_definition_arn, desired=desired, net=net,
                 container=container, target_group_arns=tg_arns,
                 tags={"bluegreen:service": spec.service, "bluegreen:color": color, **spec.tags})
-        if live and running:  # the tasks' awsvpc addresses, as ECS would register them
+        if live and running and simulating() is None:  # the tasks' awsvpc addresses, as ECS would register them
             for i, tg in enumerate(color_tgs[color]):
                 ips = (f"10.0.0.{10 + i}", f"10.0.1.{10 + i}")
                 elbv2.register_targets(TargetGroupArn=result.target_groups[tg],

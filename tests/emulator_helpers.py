@@ -1,0 +1,114 @@
+"""A small ECS-behind-an-ALB world built with boto3, for the realistic emulator's specifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PORT = 8080
+
+
+@dataclass
+class Web:
+    """One ALB listener forwarding to a target group, an ECS cluster and what was made in it."""
+
+    aws: Any
+    vpc: str
+    subnets: list[str]
+    security_group: str
+    load_balancer: str
+    target_group: str
+    listener: str
+    cluster: str = "c"
+    revisions: dict[str, str] = field(default_factory=dict)  # image -> task definition ARN
+
+    @property
+    def ecs(self) -> Any:
+        return self.aws.client("ecs")
+
+    @property
+    def elbv2(self) -> Any:
+        return self.aws.client("elbv2")
+
+    def revision(self, image: str) -> str:
+        if image not in self.revisions:
+            self.revisions[image] = self.ecs.register_task_definition(
+                family="web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+                containerDefinitions=[{"name": "web", "image": image, "essential": True,
+                                       "portMappings": [{"containerPort": PORT}]}],
+            )["taskDefinition"]["taskDefinitionArn"]
+        return self.revisions[image]
+
+    def service(self, name: str = "web", *, image: str = "repo:v1", desired: int = 2, breaker: bool = True,
+                rollback: bool = True, grace: int = 20, controller: str = "ECS") -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        if controller != "EXTERNAL":
+            kwargs["taskDefinition"] = self.revision(image)
+        return self.ecs.create_service(
+            cluster=self.cluster, serviceName=name, desiredCount=desired, launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": self.subnets,
+                                                          "securityGroups": [self.security_group]}},
+            loadBalancers=[{"targetGroupArn": self.target_group, "containerName": "web", "containerPort": PORT}],
+            healthCheckGracePeriodSeconds=grace, deploymentController={"type": controller},
+            deploymentConfiguration={"deploymentCircuitBreaker": {"enable": breaker, "rollback": rollback},
+                                     "maximumPercent": 200, "minimumHealthyPercent": 100},
+            **kwargs)["service"]
+
+    def describe(self, name: str = "web") -> dict[str, Any]:
+        return self.ecs.describe_services(cluster=self.cluster, services=[name])["services"][0]
+
+    def targets(self, target_group: str | None = None) -> dict[str, str]:
+        found = self.elbv2.describe_target_health(TargetGroupArn=target_group or self.target_group)
+        return {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in found["TargetHealthDescriptions"]}
+
+    def tasks(self, name: str = "web", status: str = "RUNNING") -> list[dict[str, Any]]:
+        arns = self.ecs.list_tasks(cluster=self.cluster, serviceName=name, desiredStatus=status)["taskArns"]
+        return self.ecs.describe_tasks(cluster=self.cluster, tasks=arns)["tasks"] if arns else []
+
+    def events(self, name: str = "web") -> list[str]:
+        return [e["message"] for e in reversed(self.describe(name)["events"])]  # oldest first
+
+
+def network(aws: Any, cidr: str = "10.0.0.0/16") -> tuple[str, list[str], str]:
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    prefix = cidr.rsplit(".", 2)[0]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"{prefix}.{i}.0/24",
+                                 AvailabilityZone=f"{aws.region}{zone}")["Subnet"]["SubnetId"]
+               for i, zone in enumerate("ab")]
+    group = ec2.create_security_group(GroupName=f"web-{vpc}", Description="web", VpcId=vpc)["GroupId"]
+    return vpc, subnets, group
+
+
+def target_group(aws: Any, name: str, vpc: str, *, interval: int = 10, healthy: int = 3, unhealthy: int = 2,
+                 delay: int = 30, target_type: str = "ip") -> str:
+    elbv2 = aws.client("elbv2")
+    arn = elbv2.create_target_group(
+        Name=name, Protocol="HTTP", Port=PORT, VpcId=vpc, TargetType=target_type, HealthCheckIntervalSeconds=interval,
+        HealthyThresholdCount=healthy, UnhealthyThresholdCount=unhealthy)["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": str(delay)}])
+    return arn
+
+
+def web(aws: Any, *, delay: int = 30, interval: int = 10, healthy: int = 3, unhealthy: int = 2) -> Web:
+    vpc, subnets, group = network(aws)
+    elbv2 = aws.client("elbv2")
+    lb = elbv2.create_load_balancer(Name="web-alb", Subnets=subnets, SecurityGroups=[group])["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = target_group(aws, "web-tg", vpc, interval=interval, healthy=healthy, unhealthy=unhealthy, delay=delay)
+    listener = elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]["ListenerArn"]
+    aws.client("ecs").create_cluster(clusterName="c")
+    return Web(aws, vpc, subnets, group, lb, tg, listener)
+
+
+def error_of(call: Any, **kwargs: Any) -> dict[str, Any]:
+    """The `Error` of the ClientError a call raises (fails the test if it succeeds)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        call(**kwargs)
+    except ClientError as error:
+        return error.response["Error"] | {"HTTPStatusCode": error.response["ResponseMetadata"]["HTTPStatusCode"]}
+    raise AssertionError(f"{call.__name__} succeeded; AWS rejects it")
