@@ -208,7 +208,7 @@ def test_jenkinsfile_holds_one_lock_per_service_and_no_executor_while_it_waits_f
 
     assert re.search(r"^\s*agent none", text, re.M)
     assert "lock(resource: \"bluegreen-${params.SERVICE}\")" in release  # build .. promote, approval included
-    assert "when { branch 'main' }" in release  # other branches: plan only, read-only credentials
+    assert "when { beforeOptions true; branch 'main' }" in release  # other branches: plan only, no lock
     assert release.index("milestone(ordinal: 1") > release.index("lock(")  # ordering inside the lock
     assert "input {" in approve and "submitter \"bluegreen-approvers-${params.SERVICE}\"" in approve
     assert "timeout(time: 30, unit: 'MINUTES')" in approve and "beforeInput true" in approve
