@@ -138,7 +138,7 @@ def test_a_spec_larger_than_the_limit_is_refused_without_reading_it_all(tmp_path
 
     [problem] = refused(bluegreen("validate", "big.yaml", cwd=tmp_path))
 
-    assert problem["field"] == "(file)" and "larger than the 1 MiB" in problem["message"]
+    assert problem["field"] == "(file)" and "larger than the 256 KiB" in problem["message"]
 
 
 # --- every YAML failure is a problem line --------------------------------------------------
@@ -156,6 +156,10 @@ def test_a_spec_larger_than_the_limit_is_refused_without_reading_it_all(tmp_path
     ("service: web\nblob: !!binary 'a'\n", (2, 7), "binary"),
     ("service: web\nflag: !!bool maybe\n", (2, 7), "!!bool"),
     ("service: web\nport: !!python/name:os.system ''\n", (2, 7), "python/name"),
+    ("service: web\nregion: \"\\ud800\"\n", (2, 9), "surrogate"),
+    ("service: web\n\"\\udc00\": 1\n", (2, 1), "surrogate"),
+    ("service: web\nimage: !!python/object/new:os.system {}\n", (2, 8), "python/object"),
+    ("service: web\n? [complex, key]\n: 1\n", (2, 3), "plain text"),
 ])
 def test_every_yaml_failure_is_one_problem_line_with_exit_2(tmp_path, text, where, words):
     (tmp_path / "odd.yaml").write_text(text, encoding="utf-8")

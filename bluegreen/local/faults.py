@@ -93,7 +93,7 @@ class Stats:
         self._lock = threading.Lock()
         self._ops: dict[str, OperationStats] = {}
 
-    def _record(self, operation: str, *, forwarded: bool = False, fault: Fault | None = None) -> None:
+    def record(self, operation: str, *, forwarded: bool = False, fault: Fault | None = None) -> None:
         with self._lock:
             stats = self._ops.setdefault(operation, OperationStats())
             if forwarded:
@@ -253,20 +253,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = self._read_body()
         call = identify(self.command, self.path, dict(self.headers.items()), body)
         proxy = self.proxy
-        proxy.stats._record(call.name)
+        proxy.stats.record(call.name)
         rule = proxy.choose(call)
         if proxy.latency:
             time.sleep(proxy.latency)
         if rule is not None:
-            proxy.stats._record(call.name, fault=rule.fault)
+            proxy.stats.record(call.name, fault=rule.fault)
         if rule is not None and rule.fault is Fault.RESET_BEFORE:
             return self._reset()
         if rule is not None and rule.fault in _ANSWER_KIND:
             return self._answer(*error_answer(call, _ANSWER_KIND[rule.fault]))
         if rule is not None and rule.fault is Fault.SLOW:
             time.sleep(rule.delay)
-        status, reason, headers, data = self._forward(body)
-        proxy.stats._record(call.name, forwarded=True)
+        try:
+            status, reason, headers, data = self._forward(body)
+        except OSError as exc:  # the emulator is down or restarting: say so as a gateway would
+            return self._answer(502, {"Content-Type": "text/plain"}, f"fault proxy: upstream: {exc}".encode())
+        proxy.stats.record(call.name, forwarded=True)
         if rule is not None and rule.fault is Fault.RESET_AFTER:
             return self._reset()
         self._answer(status, headers, data, reason)

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from bluegreen.errors import InvalidInput
 from bluegreen.domain.spec import NEEDED, ONE_OF_ERROR, ONLY_IN, Loc, Spec, consistency_problems
-from bluegreen.specfiles.reading import MAX_SPEC_BYTES, Unreadable, read_spec_text  # noqa: F401 - MAX_SPEC_BYTES: part of the loader's limits
+# MAX_SPEC_BYTES is imported to be part of the loader's limits, next to MAX_DEPTH
+from bluegreen.specfiles.reading import MAX_SPEC_BYTES, Unreadable, read_spec_text  # noqa: F401
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -78,11 +79,13 @@ class _BoundedLoader(yaml.SafeLoader):
         event = self.peek_event()
         if not isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             return super().compose_node(parent, index)
-        # `index` is the key node of a mapping value, the position of a sequence item (None: the root)
-        part = index.value if isinstance(index, yaml.ScalarNode) else index
+        # `index` is the key node of a mapping value, the position of a sequence item, None for a
+        # key itself (or the root, which has no parent)
+        part: str | int = (index.value if isinstance(index, yaml.ScalarNode) else index if isinstance(index, int)
+                           else "(key)" if parent is not None else "")
         if len(self._path) >= MAX_DEPTH:
-            raise _TooDeep(tuple(self._path[1:]) + ((part,) if part is not None else ()), event.start_mark)
-        self._path.append(part if part is not None else "")
+            raise _TooDeep(tuple(self._path[1:]) + (part,), event.start_mark)
+        self._path.append(part)
         try:
             return super().compose_node(parent, index)
         finally:
@@ -90,7 +93,10 @@ class _BoundedLoader(yaml.SafeLoader):
 
 
 _SECTION_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
-_INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_INT_TAG = "tag:yaml.org,2002:int"
+# A "\ud800" escape makes a lone UTF-16 surrogate: not text, and nothing downstream can encode it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_MESSAGE = "an escape such as \\ud800 makes a lone surrogate, which is not text; remove it"
 MAX_INT_DIGITS = 18  # every number in a spec (counts, ports, seconds) fits; more is a typo or an attack
 
 
@@ -134,6 +140,9 @@ class _Builder:
                 self._problem(loc, "field names must be plain text", key_node.start_mark)
                 continue
             key = key_node.value
+            if _SURROGATE.search(key):
+                self._problem(loc, _SURROGATE_MESSAGE, key_node.start_mark)
+                continue
             if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
                 self._problem(loc, "YAML merge keys (<<) are not supported; write the fields out",
                               key_node.start_mark)
@@ -165,6 +174,8 @@ class _Builder:
                                  node.start_mark)
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** MAX_INT_DIGITS:
             return self._too_large(loc, node)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            return self._problem(loc, _SURROGATE_MESSAGE, node.start_mark)
         if isinstance(value, float) and not math.isfinite(value):
             return self._problem(loc, "expected a finite number (not .inf, .nan or an overflowing one)",
                                  node.start_mark)
