@@ -306,3 +306,18 @@ def scaled_aws(aws, monkeypatch):
         yield aws
     finally:
         worlds.deactivate(world)
+
+
+# --- fault injection (tests/test_faults.py; bluegreen/local/faults.py) -----------------
+
+
+@pytest.fixture
+def fault_proxy(aws, monkeypatch):
+    """A fault-injecting proxy in front of the emptied moto server, with AWS_ENDPOINT_URL pointing
+    any SDK at it. It injects nothing until `fault_proxy.configure([Rule(...)])`; `aws.client()`
+    still talks to moto directly, to read what really happened."""
+    from bluegreen.local.faults import FaultProxy
+
+    with FaultProxy(aws.endpoint_url, seed=0) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint_url)
+        yield proxy

@@ -5,6 +5,8 @@ Every problem is one line: `path:line:col: field.path: message`. Nothing here to
 
 from __future__ import annotations
 
+import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +17,14 @@ from pydantic import ValidationError
 
 from bluegreen.errors import InvalidInput
 from bluegreen.domain.spec import NEEDED, ONE_OF_ERROR, ONLY_IN, Loc, Spec, consistency_problems
+# MAX_SPEC_BYTES is imported to be part of the loader's limits, next to MAX_DEPTH
+from bluegreen.specfiles.reading import MAX_SPEC_BYTES, Unreadable, read_spec_text  # noqa: F401
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 DEFAULT_DIR = Path("deployments")
+MAX_DEPTH = 64  # nested sections, the document itself included; the example specs use 5
 
 
 @dataclass(frozen=True)
@@ -56,46 +61,136 @@ class _Positions:
         return self.marks.get(best, (1, 1))
 
 
-def _construct(node: yaml.Node, loc: Loc, positions: _Positions, problems: list[tuple[Loc, str, yaml.Mark]],
-               seen: set[int] | None = None) -> Any:
-    positions.marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
-    seen = set() if seen is None else seen
-    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+class _TooDeep(Exception):
+    def __init__(self, loc: Loc, mark: yaml.Mark) -> None:
+        super().__init__(loc, mark)
+        self.loc, self.mark = loc, mark
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader whose composer refuses sections nested deeper than MAX_DEPTH, before PyYAML's
+    recursive composer (and everything after it) can exhaust Python's stack at ~300 levels."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._path: list[str | int] = []
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:  # PyYAML's signature
+        event = self.peek_event()
+        if not isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            return super().compose_node(parent, index)
+        # `index` is the key node of a mapping value, the position of a sequence item, None for a
+        # key itself (or the root, which has no parent)
+        part: str | int = (index.value if isinstance(index, yaml.ScalarNode) else index if isinstance(index, int)
+                           else "(key)" if parent is not None else "")
+        if len(self._path) >= MAX_DEPTH:
+            raise _TooDeep(tuple(self._path[1:]) + (part,), event.start_mark)
+        self._path.append(part)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._path.pop()
+
+
+_SECTION_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+_INT_TAG = "tag:yaml.org,2002:int"
+# A "\ud800" escape makes a lone UTF-16 surrogate: not text, and nothing downstream can encode it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_MESSAGE = "an escape such as \\ud800 makes a lone surrogate, which is not text; remove it"
+MAX_INT_DIGITS = 18  # every number in a spec (counts, ports, seconds) fits; more is a typo or an attack
+
+
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
+
+
+class _Builder:
+    """Builds plain data from composed nodes, noting where each field was written and every problem."""
+
+    def __init__(self, positions: _Positions) -> None:
+        self.positions = positions
+        self.problems: list[tuple[Loc, str, yaml.Mark]] = []
+        self._seen: set[int] = set()
+        self._scalars = yaml.SafeLoader("")  # one constructor for every scalar of the file
+
+    def close(self) -> None:
+        self._scalars.dispose()
+
+    def build(self, node: yaml.Node, loc: Loc) -> Any:
+        self.positions.marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, loc)
+        if node.tag != _SECTION_TAGS[type(node)]:
+            return self._problem(loc, f"YAML tag {_short_tag(node.tag)} is not supported in a spec; remove it",
+                                 node.start_mark)
         # An alias (*name) makes the composer hand out the same node again; rebuilding it each time is
         # exponential (and endless for a recursive alias). Specs are short: refuse aliases of sections.
-        if id(node) in seen:
-            problems.append((loc, "YAML anchors/aliases (&name, *name) of sections are not supported; "
-                                  "write the fields out", node.start_mark))
-            return None
-        seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
+        if id(node) in self._seen:
+            return self._problem(loc, "YAML anchors/aliases (&name, *name) of sections are not supported; "
+                                      "write the fields out", node.start_mark)
+        self._seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, loc + (i,)) for i, item in enumerate(node.value)]
+        return self._mapping(node, loc)
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                problems.append((loc, "field names must be plain text", key_node.start_mark))
+                self._problem(loc, "field names must be plain text", key_node.start_mark)
                 continue
             key = key_node.value
+            if _SURROGATE.search(key):
+                self._problem(loc, _SURROGATE_MESSAGE, key_node.start_mark)
+                continue
             if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
-                problems.append((loc, "YAML merge keys (<<) are not supported; write the fields out",
-                                 key_node.start_mark))
+                self._problem(loc, "YAML merge keys (<<) are not supported; write the fields out",
+                              key_node.start_mark)
                 continue
             if key in out:
-                problems.append((loc + (key,), "duplicate key (the later value would silently win)", key_node.start_mark))
+                self._problem(loc + (key,), "duplicate key (the later value would silently win)", key_node.start_mark)
                 continue
-            positions.marks[loc + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = _construct(value_node, loc + (key,), positions, problems, seen)
+            self.positions.marks[loc + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = self.build(value_node, loc + (key,))
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, loc + (i,), positions, problems, seen) for i, item in enumerate(node.value)]
-    return _scalar(node)
+
+    def _scalar(self, node: yaml.ScalarNode, loc: Loc) -> Any:
+        # Checked on the text first: Python refuses to convert ints of over 4,300 digits (ValueError),
+        # and YAML 1.1's base-60 ints (1:30:00) make long texts costly.
+        if node.tag == _INT_TAG and len(node.value) > MAX_INT_DIGITS + 8:
+            return self._too_large(loc, node)
+        try:
+            value = self._scalars.construct_object(node)
+        except yaml.constructor.ConstructorError as exc:
+            if "could not determine a constructor" in str(exc.problem):
+                return self._problem(loc, f"YAML tag {_short_tag(node.tag)} is not supported in a spec; remove it",
+                                     node.start_mark)
+            return self._problem(loc, f"cannot read this {_short_tag(node.tag)} value: {_one_line(exc.problem)}",
+                                 node.start_mark)
+        except Exception as exc:  # noqa: BLE001 - any scalar PyYAML cannot build is bad input, not a crash
+            # e.g. 2001-13-45 is a timestamp to YAML (ValueError); !!bool maybe (KeyError); !!int "" (IndexError)
+            what = "date or time" if node.tag.endswith(":timestamp") else f"{_short_tag(node.tag)} value"
+            return self._problem(loc, f"not a valid {what} ({_one_line(exc) or type(exc).__name__})",
+                                 node.start_mark)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** MAX_INT_DIGITS:
+            return self._too_large(loc, node)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            return self._problem(loc, _SURROGATE_MESSAGE, node.start_mark)
+        if isinstance(value, float) and not math.isfinite(value):
+            return self._problem(loc, "expected a finite number (not .inf, .nan or an overflowing one)",
+                                 node.start_mark)
+        return value
+
+    def _too_large(self, loc: Loc, node: yaml.Node) -> None:
+        return self._problem(loc, f"number too large (more than {MAX_INT_DIGITS} digits)", node.start_mark)
+
+    def _problem(self, loc: Loc, message: str, mark: yaml.Mark) -> None:
+        self.problems.append((loc, message, mark))
+        return None
 
 
-def _scalar(node: yaml.ScalarNode) -> Any:
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node)
-    finally:
-        loader.dispose()
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())
 
 
 def _field_path(loc: Loc) -> str:
@@ -108,31 +203,51 @@ def _field_path(loc: Loc) -> str:
     return out or "(document)"
 
 
+def _yaml_problem(path: Path, text: str, exc: yaml.YAMLError) -> Problem:
+    """One problem line for PyYAML's own errors, at their mark (or the reader's character position)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return Problem(path, line, col, "(yaml)", f"invalid YAML: unacceptable character #x{code:04x}: {exc.reason}")
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    reason = getattr(exc, "problem", None) or exc
+    return Problem(path, line, col, "(yaml)", f"invalid YAML: {_one_line(reason)}")
+
+
 def parse(path: Path) -> tuple[Any, _Positions, list[Problem]]:
     positions = _Positions()
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, positions, [Problem(path, 1, 1, "(file)", f"cannot read: {exc}")]
+        text = read_spec_text(path)
+    except Unreadable as exc:
+        return None, positions, [Problem(path, exc.line, exc.col, "(file)", exc.message)]
+    loader = None
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        loader = _BoundedLoader(text)  # its reader refuses unprintable characters already here
+        nodes = []
+        while loader.check_node():
+            nodes.append(loader.get_node())
+    except _TooDeep as exc:
+        where = exc.loc[:3]
+        field = _field_path(where) + ("..." if len(exc.loc) > len(where) else "")
+        return None, positions, [Problem(path, exc.mark.line + 1, exc.mark.column + 1, field,
+                                         f"nested deeper than {MAX_DEPTH} levels (the most a spec may nest)")]
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = getattr(exc, "problem", None) or str(exc)
-        return None, positions, [Problem(path, line, col, "(yaml)", f"invalid YAML: {reason}")]
+        return None, positions, [_yaml_problem(path, text, exc)]
+    finally:
+        if loader is not None:
+            loader.dispose()
     nodes = [n for n in nodes if n is not None]
     if len(nodes) != 1:
         what = "is empty" if not nodes else f"holds {len(nodes)} documents; write one service per file"
         return None, positions, [Problem(path, 1, 1, "(document)", what)]
-    raw: list[tuple[Loc, str, yaml.Mark]] = []
+    builder = _Builder(positions)
     try:
-        data = _construct(nodes[0], (), positions, raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return None, positions, [Problem(path, line, col, "(yaml)", f"invalid YAML: {getattr(exc, 'problem', exc)}")]
-    problems = [Problem(path, m.line + 1, m.column + 1, _field_path(loc), msg) for loc, msg, m in raw]
+        data = builder.build(nodes[0], ())
+    finally:
+        builder.close()
+    problems = [Problem(path, m.line + 1, m.column + 1, _field_path(loc), msg) for loc, msg, m in builder.problems]
     if not isinstance(data, dict):
         problems.append(Problem(path, 1, 1, "(document)", "expected a mapping of fields (service:, image:, ...)"))
     return data, positions, problems
@@ -213,17 +328,25 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
 
 
 def discover(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named directly, plus every *.yaml/*.yml directly inside named directories."""
+    """Files named directly, plus every *.yaml/*.yml directly inside named directories.
+
+    Whatever is named like a spec is returned, even if it is no regular file (a pipe, a directory
+    called old.yaml, a dangling symlink): reading refuses it with a line of its own, rather than
+    the spec silently not being checked.
+    """
     given = list(paths) or [DEFAULT_DIR]
     found: list[Path] = []
     for item in given:
         path = Path(item)
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file()))
-        elif path.exists():
+            try:
+                found.extend(sorted(p for p in path.iterdir() if p.suffix in SPEC_SUFFIXES))
+            except OSError as exc:
+                raise InvalidInput(str(Problem(path, 1, 1, "(file)", f"cannot list: {exc.strerror or exc}"))) from None
+        elif os.path.lexists(path):
             found.append(path)
         else:
-            raise InvalidInput(f"{path}: no such file or directory")
+            raise InvalidInput(str(Problem(path, 1, 1, "(file)", "no such file or directory")))
     if not found:
         raise InvalidInput(f"no spec files (*.yaml) found in {', '.join(map(str, given))}")
     return found
@@ -250,4 +373,8 @@ def load_specs(paths: Iterable[str | Path]) -> list[LoadedSpec]:
 
 
 def load_spec(path: str | Path) -> LoadedSpec:
+    """The one spec in the file `path` (a command about one service: deploy, rollback, build...)."""
+    if Path(path).is_dir():
+        raise InvalidInput(str(Problem(Path(path), 1, 1, "(file)", "a directory; give one spec file "
+                                       "(such as deployments/web.yaml) or a service name")))
     return load_specs([path])[0]
