@@ -137,13 +137,9 @@ indent_option = click.option("--indent", default=2, show_default=True, metavar="
 
 def resolve(service: str) -> Any:
     """The spec SERVICE names (a `LoadedSpec`): a name defined in deployments/, or one spec file."""
-    from pathlib import Path
-
     from bluegreen.app.session import resolve_service
-    from bluegreen.errors import InvalidInput
 
-    if Path(service).is_dir():  # a directory holds many specs: never pick one of them silently
-        raise InvalidInput(f"{service}: is a directory; SERVICE is a service name or one spec file")
+    # A directory holds many specs: the loader refuses it (never picks one of them silently).
     return resolve_service(service, SPEC_DIRECTORY)
 
 

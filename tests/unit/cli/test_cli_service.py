@@ -31,7 +31,7 @@ def test_a_directory_is_not_a_service(workdir, capsys):
     write_spec(workdir, "worker")
 
     assert main(["deploy", "deployments", "--image-tag", "v2"]) == ExitCode.INVALID_INPUT
-    assert "deployments: is a directory; SERVICE is a service name or one spec file" in capsys.readouterr().err
+    assert "deployments:1:1: (file): a directory; give one spec file" in capsys.readouterr().err
     assert not (workdir / ".bluegreen").exists()  # refused before any lock was taken
 
 
