@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -9,6 +10,8 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+# No wait a deployment has is longer than this; past it a number is a typo (or a 400-digit attack).
+LONGEST = 366 * 86400.0
 PATTERN = r"^((\d+(\.\d+)?)(ms|s|m|h|d))+$"
 
 
@@ -19,7 +22,7 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, (int, float)):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return float(value)
+        return _bounded(float(value))
     if not isinstance(value, str):
         raise ValueError("expected a duration such as 30s, 5m or 1h")
     text = value.strip().replace(" ", "")
@@ -27,7 +30,13 @@ def parse_duration(value: Any) -> float:
         raise ValueError("a duration cannot be negative")
     if not text or _PART.sub("", text) != "":
         raise ValueError(f"'{value}' is not a duration; write it as 30s, 5m, 1h or 1h30m")
-    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(text))
+    return _bounded(sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(text)))
+
+
+def _bounded(seconds: float) -> float:
+    if not math.isfinite(seconds) or seconds > LONGEST:
+        raise ValueError("a duration must be at most 366d")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:
