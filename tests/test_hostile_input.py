@@ -179,13 +179,13 @@ def test_bytes_that_are_not_utf8_are_refused_at_their_line(tmp_path):
     assert (problem["line"], problem["col"]) == ("2", "17") and "UTF-8" in problem["message"]
 
 
-@pytest.mark.parametrize("field, line", [("bake: " + "9" * 400 + "s", "health.bake"),
-                                         ("bake: " + "9" * 30, "health.bake"), ("bake: 367d", "health.bake")])
-def test_a_duration_past_a_year_or_too_long_to_be_a_number_is_refused_at_its_line(tmp_path, field, line):
+@pytest.mark.parametrize("field, says", [("bake: " + "9" * 400 + "s", "at most 366d"), ("bake: 367d", "at most 366d"),
+                                         ("bake: " + "9" * 30, "number too large")])
+def test_a_duration_past_a_year_or_too_long_to_be_a_number_is_refused_at_its_line(tmp_path, field, says):
     path = tmp_path / "web.yaml"
     assert "\n  bake: 2m\n" in VALID
     path.write_text(VALID.replace("\n  bake: 2m\n", f"\n  {field}\n"))
 
     [problem] = refused(bluegreen("validate", "web.yaml", cwd=tmp_path, timeout=20))
 
-    assert problem["field"] == line and "at most 366d" in problem["message"]
+    assert problem["field"] == "health.bake" and says in problem["message"]
