@@ -299,3 +299,78 @@ def test_an_empty_target_group_with_steady_state_and_alarms_only_is_refused_not_
 
     assert listener_weights(elbv2, "web-alb", 80) == before == {"web-blue": 100, "web-green": 0}
     assert capsys.readouterr().err.splitlines() == [case.line]
+
+
+# --- messages: one line per distinct cause ------------------------------------------------------------
+
+
+def test_a_wrong_region_is_one_line_with_a_hint_not_a_list_of_not_found(aws, workdir, capsys):
+    path = broken_world(aws, workdir, Case("web", ""))
+    path.write_text(path.read_text().replace("region: us-east-1", "region: us-west-2"))
+    capsys.readouterr()
+
+    assert main(["plan", str(path), "--image-tag", "v2"]) == 2
+    plan_out = capsys.readouterr().out
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 2
+    deploy_err = capsys.readouterr().err
+
+    hint = ("nothing web names exists in region us-west-2 (load balancer web-alb, target group web-blue, "
+            "target group web-green, ecs service web-blue, ecs service web-green, alarm web-5xx-rate, "
+            "alarm web-p99-latency, ecr repository web, secret DATABASE_URL): check the spec's `region` "
+            "(or --region), or create them first")
+    assert [line for line in plan_out.splitlines() if line.startswith("ERROR:")] == [f"ERROR: {hint}"]
+    assert "not found" not in plan_out
+    assert deploy_err.splitlines() == [hint]
+
+
+def test_two_distinct_causes_are_two_lines_and_a_summary_that_does_not_repeat_them(aws, workdir, capsys):
+    path = broken_world(aws, workdir, CASES["web: CODE_DEPLOY services"])
+    aws.client("cloudwatch").set_alarm_state(AlarmName="web-5xx-rate", StateValue="ALARM", StateReason="test")
+    capsys.readouterr()
+
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 2
+
+    assert capsys.readouterr().err.splitlines() == [
+        CASES["web: CODE_DEPLOY services"].line,
+        "pre-flight check failed: alarm web-5xx-rate is in ALARM (no deployment starts while a gate alarm fires)",
+        "error: web: cannot deploy (2 problems above)",
+    ]
+
+
+def test_a_missing_target_group_is_said_once(aws, workdir, capsys):
+    path = broken_world(aws, workdir, Case("web", "", edits=green_is("web-missing")))
+    capsys.readouterr()
+
+    assert main(["plan", str(path), "--image-tag", "v2"]) == 2
+    out = capsys.readouterr().out
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 2
+    err = capsys.readouterr().err
+
+    line = "ecs-target-group-swap cannot be used: target group web-missing not found"
+    assert [l for l in out.splitlines() if l.startswith("ERROR:")] == [f"ERROR: {line}"]
+    assert err.splitlines() == [line]
+
+
+def test_a_target_group_that_cannot_be_read_is_said_once_as_unreadable(aws, workdir, capsys, monkeypatch):
+    path = broken_world(aws, workdir, Case("web", ""))
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    original = botocore.client.BaseClient._make_api_call
+
+    def deny(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "DescribeTargetHealth":
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, operation)
+        return original(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny)
+    capsys.readouterr()
+
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 2
+
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:2] == [
+        "could not read target group web-blue: DescribeTargetHealth failed: AccessDenied: not allowed",
+        "could not read target group web-green: DescribeTargetHealth failed: AccessDenied: not allowed",
+    ]
+    assert lines[2:] == ["error: web: cannot deploy (2 problems above)"]

@@ -116,7 +116,7 @@ def secrets(spec: Spec, raw: RawState, gaps: Gaps, tds: Mapping[str, TaskDefinit
             if not out[ref]:
                 why = raw.why_gone("secret", target)
                 gaps.add("error", subject, f"{subject}: reference {ref} "
-                         + (f"is unusable: {why}" if why else "does not exist"))
+                         + (f"is unusable: {why}" if why else "does not exist"), "gone" if why else "missing")
         else:
             error = raw.error("secret", target)
             gaps.add("error", subject, f"could not check {subject} ({ref}): {error}"

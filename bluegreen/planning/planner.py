@@ -79,8 +79,9 @@ def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text:
                 refusals.append(f"{choice.strategy.value} cannot be used: {refusal}")
         if miswired:
             steps = []
-    checks += wired + live_checks(ctx, snapshot)
-    errors = [f.line for f in found] + refusals + ctx.errors + messages.check_errors(checks, found)
+    checks += wired + (live_checks(ctx, snapshot) if live or snapshot.offline else [])
+    # with nothing found, the region hint is the one cause: the image check restating it is left out
+    errors = [f.line for f in found] + refusals + ctx.errors + (messages.check_errors(checks, found) if live else [])
     warnings = ctx.warnings + [f"{c.name}: {c.detail}" for c in checks if c.ok is False and c.name in _WARN_ONLY]
     warnings += [f.line for f in messages.findings(spec, snapshot, "warning")]
     warnings += _drain_warnings(ctx, steps)

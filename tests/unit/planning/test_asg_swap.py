@@ -267,7 +267,7 @@ REFUSALS = {
     "both groups in the classic ELB": ("classic ELB", lambda w: _group(
         w, "legacy-green", load_balancer_names=("legacy-elb",), desired=2),
         "both groups are attached to legacy-elb: a swap is in flight; roll it back or promote it first"),
-    # the serving group attached to nothing, or routes forwarding elsewhere: wiring checks (test_wiring.py)
+    # the serving group attached to nothing, or routes forwarding elsewhere: wiring checks (test_wiring_checks.py)
     "the attached group has no capacity": ("target group", lambda w: _group(w, "legacy-blue", desired=0),
                                            "neither group is attached to legacy with capacity"),
     "neither group exists": ("target group", lambda w: replace(w, asgs={}),

@@ -205,7 +205,7 @@ REFUSALS = {
     "the rule is missing": (
         lambda s: _forward(s, 443, {"web-blue": 100}),
         "listener web-alb:443 rule 10 has no rule with priority 10"),
-    # a listener forwarding elsewhere is a wiring check: tests/unit/planning/test_wiring.py
+    # a listener forwarding elsewhere is a wiring check: tests/unit/planning/test_wiring_checks.py
     "a split weight": (
         lambda s: _forward(s, 80, {"web-blue": 90, "web-green": 10}),
         "listener web-alb:80 splits traffic blue 90 / green 10: a deployment is in flight; "
