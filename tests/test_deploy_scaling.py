@@ -114,3 +114,22 @@ def test_a_plan_shows_the_suspension_and_its_restore_as_steps(aws, workdir, caps
     assert "[verify] Application Auto Scaling of web-green: scale-in, scale-out, scheduled suspended -> scheduled " \
            "suspended" in out
     assert "rollback: Application Auto Scaling of web-blue, web-green is suspended for the deployment" in out
+
+
+def test_the_action_changes_only_what_differs_and_says_old_and_new(aws, workdir):
+    from bluegreen.adapters.aws.actions import AwsActions
+
+    scaled_web(aws, workdir)
+    tool = Aws("us-east-1", endpoint_url=aws.endpoint_url)
+    actions = AwsActions(tool)
+    frozen = dict(dynamic_in=True, dynamic_out=True, scheduled=True)
+
+    first = actions.set_scaling_suspension("service/prod/web-green", "ecs:service:DesiredCount", **frozen)
+    again = actions.set_scaling_suspension("service/prod/web-green", "ecs:service:DesiredCount", **frozen)
+    gone = actions.set_scaling_suspension("service/prod/web-nothing", "ecs:service:DesiredCount", **frozen)
+
+    assert first == "service/prod/web-green scaling: scheduled suspended -> scale-in, scale-out, scheduled suspended"
+    assert again == "service/prod/web-green scaling already scale-in, scale-out, scheduled suspended"
+    assert gone == "service/prod/web-nothing has no scalable target any more: nothing to suspend or restore"
+    assert tool.log.calls.count("application-autoscaling:RegisterScalableTarget") == 1
+    assert suspended(aws) == {"web-blue": BEFORE, "web-green": FROZEN}
