@@ -70,8 +70,12 @@ CREATE_REPOSITORY = ("other state: only when the repository does not exist yet (
 DOCKER_PUSH = ("authorization-only: `docker push` to ECR is authorized per layer upload; here the bytes go "
                "to the loopback registry (--registry), so ECR's API never sees these")
 
+SCALING = ("other state: only when a service has an Application Auto Scaling target (the seeded ones have none; "
+           "test_policy_holds_the_calls_that_suspend_and_restore_auto_scaling records it)")
+
 ECS_ONLY = {"iam:PassRole": PASS_TASK_ROLES, "ecs:TagResource": TAG_ON_CREATE,
-            "ecs:ListTasks": STOPPED_TASKS, "ecs:DescribeTasks": STOPPED_TASKS}
+            "ecs:ListTasks": STOPPED_TASKS, "ecs:DescribeTasks": STOPPED_TASKS,
+            "application-autoscaling:RegisterScalableTarget": SCALING}
 
 POLICY_ONLY: dict[str, dict[str, str]] = {
     "web": ECS_ONLY | {"ssm:DescribeParameters": SSM_REFERENCES},
@@ -295,6 +299,24 @@ def test_policy_holds_every_call_of_a_real_deploy_and_rollback_and_nothing_unexp
 
     granted = actions(policy(load_spec(path).spec))
     compare(recorded, granted, POLICY_ONLY[name])
+
+
+def test_policy_holds_the_calls_that_suspend_and_restore_auto_scaling(aws, workdir, placer):
+    path = write_spec(workdir, "web")
+    spec = load_spec(path).spec
+    from bluegreen.adapters.aws.session import Aws
+    from bluegreen.local.seed import put_image, seed
+
+    emulator = Aws(REGION, endpoint_url=aws.endpoint_url)
+    seed(emulator, spec, image_tag="v1", deregistration_delay=1, scaling={"ScheduledScalingSuspended": True})
+    put_image(emulator, "web", "v2")
+
+    recorded = record_deployments(aws, path)
+
+    assert {"application-autoscaling:DescribeScalableTargets", "application-autoscaling:RegisterScalableTarget"} \
+        <= recorded
+    justified = {k: v for k, v in POLICY_ONLY["web"].items() if k != "application-autoscaling:RegisterScalableTarget"}
+    compare(recorded, actions(policy(spec)), justified)
 
 
 def test_plan_only_policy_covers_every_call_plan_makes(aws, workdir):

@@ -407,7 +407,8 @@ def test_an_explicit_target_group_swap_is_refused_when_the_listener_forwards_els
     assert run.code == EXIT_INVALID, run.all
     plan = run.plans()["web"]
     assert plan.steps == [] and not plan.applicable
-    assert "ecs-target-group-swap cannot be used: listener web-alb:80 forwards to web-legacy, not to web-blue / web-green" in plan.errors
+    assert plan.errors == ["pre-flight check failed: listener web-alb:80 forwards to web-legacy (weight 100), which is "
+                           "neither blue_target_group web-blue nor green_target_group web-green"]
 
 
 def test_an_explicit_asg_swap_is_refused_when_neither_group_exists(aws, workdir, world, bluegreen):
@@ -430,7 +431,8 @@ def test_an_asg_swap_is_refused_when_no_group_is_attached(aws, world, bluegreen)
     run = bluegreen("plan", spec_file("legacy"), "--image-tag", NEW_TAG)
 
     assert run.code == EXIT_INVALID, run.all
-    assert "ERROR: asg-swap cannot be used: neither group is attached to legacy with capacity" in run.out
+    assert ("ERROR: pre-flight check failed: target_group legacy, but Auto Scaling group legacy-blue (2 instance(s)) "
+            "is attached to no target group") in run.out
 
 
 def test_a_dns_cutover_is_refused_when_the_green_record_is_missing(aws, world, bluegreen):
@@ -734,8 +736,10 @@ def test_an_alarm_in_alarm_is_an_error_naming_it(aws, world, bluegreen):
     as_json = bluegreen("plan", spec_file("worker"), "--image-tag", NEW_TAG, "--format", "json")
 
     assert text.code == as_json.code == EXIT_INVALID, text.all
-    assert "ERROR: alarm already in ALARM: worker-dlq-depth (refusing to start a deployment)" in text.out
-    assert "check: FAIL alarms not in ALARM: in ALARM: worker-dlq-depth" in text.out
+    cause = "alarm worker-dlq-depth is in ALARM (no deployment starts while a gate alarm fires)"
+    assert f"ERROR: pre-flight check failed: {cause}" in text.out
+    assert "check: FAIL alarms not in ALARM (see below)" in text.out
+    assert text.out.count(cause) == 1 and text.out.count("ERROR:") == 1  # one line for one cause
     plan = as_json.plans()["worker"]
     assert any("worker-dlq-depth" in e for e in plan.errors) and not plan.applicable
 
@@ -747,7 +751,7 @@ def test_an_alarm_in_alarm_fails_the_plan_even_without_a_new_image(aws, world, b
     run = bluegreen("plan", spec_file("web"))
 
     assert run.code == EXIT_INVALID, run.all
-    assert "in ALARM: web-p99-latency" in run.out
+    assert "ERROR: pre-flight check failed: alarm web-p99-latency is in ALARM" in run.out
 
 
 # --- offline --------------------------------------------------------------------------------------------

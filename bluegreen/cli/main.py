@@ -77,10 +77,18 @@ def _report(error: BluegreenError) -> int:
         for line in problems:
             click.echo(line, err=True)
         if len(problems) > 1:
-            click.echo(f"error: {error.message}", err=True)
+            click.echo(f"error: {_summary(error.message, problems)}", err=True)
     else:
         click.echo(f"error: {error.message}", err=True)
     return int(error.exit_code)
+
+
+def _summary(message: str, problems: list[str]) -> str:
+    """The closing line after the problems: the message, unless it only repeats them (one line per cause)."""
+    at = message.find(problems[0])
+    if at <= 0:
+        return message
+    return f"{message[:at].rstrip(' :;')} ({len(problems)} problems above)"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,10 +8,11 @@ from typing import Any, Mapping
 
 from bluegreen.discovery.gaps import Gaps
 from bluegreen.discovery.names import COLORS, asg_launch_template, decode_user_data, ecs_names, short_td
-from bluegreen.discovery.raw import RawState, service_key
+from bluegreen.discovery.raw import RawState, scaling_key, service_key
 from bluegreen.discovery.traffic import TargetGroups
 from bluegreen.domain.snapshot import (
-    AsgInstance, AutoScalingGroup, EcsDeployment, EcsService, LaunchTemplate, TaskDefinition,
+    ECS_CONTROLLER, ROLLING, AsgInstance, AutoScalingGroup, EcsDeployment, EcsService, LaunchTemplate, ScalableTarget,
+    TaskDefinition,
 )
 from bluegreen.domain.spec import Spec
 
@@ -36,7 +37,8 @@ def ecs(spec: Spec, raw: RawState, gaps: Gaps, tgs: TargetGroups
             gaps.missing("ecs service", service_key(wanted.cluster, name), f"ecs service {name}",
                          f"ecs service {name} not found in cluster {wanted.cluster}")
             continue
-        services[name] = ecs_service(wanted.cluster, found)
+        gaps.note_error("scalable target", scaling_key(wanted.cluster, name), f"scaling of ecs service {name}")
+        services[name] = ecs_service(wanted.cluster, found, raw.scalable_targets.get(scaling_key(wanted.cluster, name)))
         if found.get("status") == "DRAINING":
             gaps.add("warning", f"ecs service {name}", f"ecs service {name} is DRAINING")
         for arn in services[name].target_group_arns:
@@ -58,7 +60,7 @@ def ecs(spec: Spec, raw: RawState, gaps: Gaps, tgs: TargetGroups
     return services, tds
 
 
-def ecs_service(cluster: str, raw: Mapping[str, Any]) -> EcsService:
+def ecs_service(cluster: str, raw: Mapping[str, Any], scaling: Mapping[str, Any] | None = None) -> EcsService:
     deployments = tuple(
         EcsDeployment(
             id=d.get("id", ""), status=d.get("status", ""), task_definition=d.get("taskDefinition", ""),
@@ -66,7 +68,8 @@ def ecs_service(cluster: str, raw: Mapping[str, Any]) -> EcsService:
             pending=int(d.get("pendingCount", 0)), failed_tasks=int(d.get("failedTasks", 0)),
             rollout_state=d.get("rolloutState"), rollout_reason=d.get("rolloutStateReason"))
         for d in raw.get("deployments", []))
-    breaker = raw.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {})
+    configuration = raw.get("deploymentConfiguration") or {}
+    breaker = configuration.get("deploymentCircuitBreaker", {})
     return EcsService(
         cluster=cluster, name=raw["serviceName"], arn=raw["serviceArn"], status=raw.get("status", ""),
         task_definition=raw["taskDefinition"], desired=int(raw.get("desiredCount", 0)),
@@ -76,7 +79,23 @@ def ecs_service(cluster: str, raw: Mapping[str, Any]) -> EcsService:
                                               if lb.get("targetGroupArn"))),
         circuit_breaker=bool(breaker.get("enable", False)),
         events=tuple(e.get("message", "") for e in raw.get("events", [])[:10]),
+        # ECS leaves both out for a service created with the defaults: the ECS controller, rolling updates
+        deployment_controller=(raw.get("deploymentController") or {}).get("type") or ECS_CONTROLLER,
+        deployment_strategy=configuration.get("strategy") or ROLLING,
+        load_balancer_names=tuple(dict.fromkeys(lb["loadBalancerName"] for lb in raw.get("loadBalancers", [])
+                                                if lb.get("loadBalancerName"))),
+        scaling=scalable_target(scaling) if scaling else None,
     )
+
+
+def scalable_target(raw: Mapping[str, Any]) -> ScalableTarget:
+    suspended = raw.get("SuspendedState") or {}
+    return ScalableTarget(
+        resource_id=raw["ResourceId"], dimension=raw["ScalableDimension"], min_capacity=int(raw["MinCapacity"]),
+        max_capacity=int(raw["MaxCapacity"]),
+        dynamic_in_suspended=bool(suspended.get("DynamicScalingInSuspended", False)),
+        dynamic_out_suspended=bool(suspended.get("DynamicScalingOutSuspended", False)),
+        scheduled_suspended=bool(suspended.get("ScheduledScalingSuspended", False)))
 
 
 def task_definition(raw: Mapping[str, Any], tags: list[Mapping[str, str]]) -> TaskDefinition:

@@ -27,6 +27,11 @@ def service_key(cluster: str, name: str) -> str:
     return f"{cluster}/{name}"
 
 
+def scaling_key(cluster: str, name: str) -> str:
+    """Application Auto Scaling's ResourceId of an ECS service: `service/<cluster name>/<service name>`."""
+    return f"service/{cluster.rsplit('/', 1)[-1]}/{name}"
+
+
 def image_key(repository: str, kind: str, value: str) -> str:
     """`repo:imageTag:v1` or `repo:imageDigest:sha256:...` (repository names never hold a colon)."""
     return f"{repository}:{kind}:{value}"
@@ -39,6 +44,7 @@ class RawState:
     errors: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> key -> the failed call
     gone: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> key -> why it is not usable
     services: dict[str, Answer] = field(default_factory=dict)  # "cluster/name" -> DescribeServices item
+    scalable_targets: dict[str, Answer] = field(default_factory=dict)  # `scaling_key` -> ScalableTargets item
     load_balancers: dict[str, Answer] = field(default_factory=dict)  # by name
     target_groups: dict[str, Answer] = field(default_factory=dict)  # by ARN
     tg_attributes: dict[str, dict[str, str]] = field(default_factory=dict)  # TG ARN -> attribute -> value

@@ -74,10 +74,10 @@ def _missing_repository(spec: Spec, raw: RawState, gaps: Gaps) -> None:
         gaps.add("error", f"ecr repository {repo}", f"could not read ecr repository {repo}: {error}")
     elif spec.image.create_repository:
         gaps.add("warning", f"ecr repository {repo}",
-                 f"ecr repository {repo} does not exist yet (create_repository: it will be created)")
+                 f"ecr repository {repo} does not exist yet (create_repository: it will be created)", "missing")
     else:
         gaps.add("error", f"ecr repository {repo}",
-                 f"ecr repository {repo} not found (set image.create_repository to create it)")
+                 f"ecr repository {repo} not found (set image.create_repository to create it)", "missing")
 
 
 def roles(raw: RawState, gaps: Gaps, tds: Mapping[str, TaskDefinition]) -> dict[str, bool]:
@@ -116,7 +116,7 @@ def secrets(spec: Spec, raw: RawState, gaps: Gaps, tds: Mapping[str, TaskDefinit
             if not out[ref]:
                 why = raw.why_gone("secret", target)
                 gaps.add("error", subject, f"{subject}: reference {ref} "
-                         + (f"is unusable: {why}" if why else "does not exist"))
+                         + (f"is unusable: {why}" if why else "does not exist"), "gone" if why else "missing")
         else:
             error = raw.error("secret", target)
             gaps.add("error", subject, f"could not check {subject} ({ref}): {error}"

@@ -1,7 +1,8 @@
 """Assembly of where traffic goes: load balancers, listeners and rules with their live weights,
 target groups (timing, deregistration delay, target health), classic ELBs and weighted DNS records.
 
-Discovery reports weights, attachments and records; the planner decides which color is live.
+Discovery reports weights, attachments and records; the planner decides which color is live and
+whether the wiring is what the spec claims (`bluegreen.planning.wiring`).
 """
 
 from __future__ import annotations
@@ -108,7 +109,6 @@ def routes(spec: Spec, raw: RawState, gaps: Gaps) -> tuple[dict[str, LoadBalance
         listener = _listener(lb_name, port, priorities, raw, gaps)
         if listener is not None:
             listeners.append(listener)
-    _check_forwards(spec, raw, gaps, listeners)
     return lbs, tuple(listeners)
 
 
@@ -144,27 +144,6 @@ def _listener(lb_name: str, port: int, priorities: set[int], raw: RawState, gaps
             continue
         rules.append(Rule(rule["RuleArn"], priority, forward_weights(rule.get("Actions", []))))
     return Listener(arn, lb_name, port, found.get("Protocol"), default, tuple(rules))
-
-
-def _check_forwards(spec: Spec, raw: RawState, gaps: Gaps, listeners: list[Listener]) -> None:
-    """Warn when a route's listener/rule forwards somewhere other than its blue/green pair."""
-    for route in spec.routes:
-        pair = (raw.target_group(route.blue_target_group), raw.target_group(route.green_target_group))
-        arns = {tg["TargetGroupArn"] for tg in pair if tg}
-        if len(arns) != 2:
-            continue
-        listener = next((l for l in listeners if l.load_balancer == route.load_balancer and l.port == route.port), None)
-        rule = listener.rule(route.rule_priority) if listener else None
-        if rule is None:
-            continue
-        others = [arn for arn, _ in rule.forward if arn not in arns]
-        where = f"listener {route.load_balancer}:{route.port}" + (
-            f" rule {route.rule_priority}" if route.rule_priority else "")
-        if not rule.forward:
-            gaps.add("error", where, f"{where} does not forward to a target group")
-        elif others:
-            gaps.add("warning", where, f"{where} also forwards to {', '.join(others)}, "
-                     f"which is neither {route.blue_target_group} nor {route.green_target_group}")
 
 
 def classic_elbs(spec: Spec, raw: RawState, gaps: Gaps) -> dict[str, ClassicElb]:

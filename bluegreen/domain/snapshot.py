@@ -20,6 +20,14 @@ class Finding:
     severity: str  # "error" stops an apply; "warning" is shown
     subject: str
     message: str
+    # "missing": AWS says it does not exist; "gone": it exists but is unusable (or its cluster is gone);
+    # "unreadable": the read failed; "" for anything else
+    kind: str = ""
+
+    @property
+    def line(self) -> str:
+        """One readable line: the message, prefixed with the subject only when it does not already name it."""
+        return self.message if self.subject.lower() in self.message.lower() else f"{self.subject}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,24 @@ class EcsDeployment:
 
 
 @dataclass(frozen=True)
+class ScalableTarget:
+    """An Application Auto Scaling target of an ECS service's desired count, and what of it is suspended."""
+
+    resource_id: str  # service/<cluster>/<service>
+    dimension: str  # ecs:service:DesiredCount
+    min_capacity: int
+    max_capacity: int
+    dynamic_in_suspended: bool = False
+    dynamic_out_suspended: bool = False
+    scheduled_suspended: bool = False
+
+
+# What ECS calls its own controller and its rolling strategy: anything else swaps the service by itself.
+ECS_CONTROLLER = "ECS"
+ROLLING = "ROLLING"
+
+
+@dataclass(frozen=True)
 class EcsService:
     cluster: str
     name: str
@@ -111,6 +137,10 @@ class EcsService:
     target_group_arns: tuple[str, ...]
     circuit_breaker: bool
     events: tuple[str, ...] = ()
+    deployment_controller: str = ECS_CONTROLLER  # ECS / CODE_DEPLOY / EXTERNAL
+    deployment_strategy: str = ROLLING  # ROLLING / BLUE_GREEN / LINEAR / CANARY (ECS controller only)
+    load_balancer_names: tuple[str, ...] = ()  # classic ELBs the service registers its tasks with
+    scaling: ScalableTarget | None = None  # its Application Auto Scaling target, if it has one
 
 
 @dataclass(frozen=True)
@@ -235,6 +265,14 @@ class Snapshot:
                 out[where] = ", ".join(f"{_short(arn)}={w}" for arn, w in rule.forward)
         for s in self.ecs_services.values():
             out[f"ecs service {s.name}"] = f"{_short(s.task_definition)} desired={s.desired}"
+            # what the wiring checks relied on: a changed controller or registration makes a saved plan stale
+            out[f"ecs service {s.name} wiring"] = (
+                f"controller={s.deployment_controller}/{s.deployment_strategy} "
+                f"tgs={','.join(sorted(map(_short, s.target_group_arns)))} elbs={','.join(sorted(s.load_balancer_names))}")
+            if s.scaling is not None:
+                t = s.scaling
+                out[f"ecs service {s.name} scaling"] = (f"suspended in={t.dynamic_in_suspended} "
+                                                        f"out={t.dynamic_out_suspended} scheduled={t.scheduled_suspended}")
         for g in self.asgs.values():
             out[f"asg {g.name}"] = (f"lt={g.launch_template_name}:{g.launch_template_version} "
                                     f"capacity={g.min_size}/{g.desired}/{g.max_size} "

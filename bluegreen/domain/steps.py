@@ -105,6 +105,41 @@ class WaitServiceStable(_Step):
         return min(self.expected, self.deadline)
 
 
+class ScalingSuspension(BaseModel):
+    """Which Application Auto Scaling activities of a scalable target are suspended."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    dynamic_in: bool = False  # scale-in by a target tracking or step scaling policy
+    dynamic_out: bool = False  # scale-out by a policy
+    scheduled: bool = False  # scheduled actions
+
+    def __str__(self) -> str:
+        held = [name for name, on in (("scale-in", self.dynamic_in), ("scale-out", self.dynamic_out),
+                                      ("scheduled", self.scheduled)) if on]
+        return f"{', '.join(held)} suspended" if held else "nothing suspended"
+
+
+class SuspendScaling(_Step):
+    """Set what Application Auto Scaling may do to an ECS service's desired count; the inverse puts back
+    exactly what was there."""
+
+    kind: Literal["suspend-scaling"] = "suspend-scaling"
+    service: str
+    resource_id: str  # service/<cluster>/<service>
+    dimension: str  # ecs:service:DesiredCount
+    suspended: ScalingSuspension
+    previous: ScalingSuspension
+
+    def describe(self) -> str:
+        return f"Application Auto Scaling of {self.service}: {self.previous} -> {self.suspended}"
+
+    def inverse(self) -> "Step":
+        return self.model_copy(update={"id": f"undo-{self.id}", "suspended": self.previous, "previous": self.suspended})
+
+    def target_key(self) -> str:
+        return f"scaling:{self.resource_id}"
+
+
 # --- load balancers ----------------------------------------------------------------------------
 
 
@@ -405,7 +440,7 @@ class SetRecordWeights(_Step):
 
 Step = Annotated[
     Union[
-        RegisterTaskDefinition, UpdateService, WaitServiceStable, SetWeights, WaitTargetsHealthy, ProbeHttp,
+        RegisterTaskDefinition, UpdateService, WaitServiceStable, SuspendScaling, SetWeights, WaitTargetsHealthy, ProbeHttp,
         CheckAlarms, Bake, KeepWarm, CreateLaunchTemplateVersion, PutParameter, UpdateGroup, SuspendProcesses,
         Attach, WaitGroupInService, CreateGroup, DeleteGroup, SetRecordWeights,
     ],

@@ -18,7 +18,8 @@ from bluegreen.execution.gates import Gates
 from bluegreen.domain.plan import Plan
 from bluegreen.domain.steps import (
     Attach, Bake, CheckAlarms, CreateGroup, CreateLaunchTemplateVersion, DeleteGroup, KeepWarm, ProbeHttp, PutParameter,
-    RegisterTaskDefinition, SetRecordWeights, SetWeights, Step, SuspendProcesses, UpdateGroup, UpdateService,
+    RegisterTaskDefinition, SetRecordWeights, SetWeights, Step, SuspendProcesses, SuspendScaling, UpdateGroup,
+    UpdateService,
     WaitGroupInService, WaitServiceStable, WaitTargetsHealthy, rollback_steps,
 )
 
@@ -93,6 +94,11 @@ class Executor:
                 except StepFailed as failed:
                     raise StepFailed(f"{failed}{g.failure_details(step.cluster, step.service)}") from None
                 return StepResult(detail=f"{step.service} steady on {td.rsplit('/', 1)[-1]}")
+            case SuspendScaling():
+                wanted = step.suspended
+                return StepResult(detail=a.set_scaling_suspension(
+                    step.resource_id, step.dimension, dynamic_in=wanted.dynamic_in, dynamic_out=wanted.dynamic_out,
+                    scheduled=wanted.scheduled))
             case SetWeights():
                 return StepResult(detail=a.set_weights(step.listener_arn, step.rule_arn, step.weights))
             case WaitTargetsHealthy():

@@ -156,7 +156,11 @@ def planning_reads(spec: Spec, arns: Arns) -> list[Group]:
     if p.ecs is not None:
         out += [
             Group("PlanReadEcs", ("ecs:DescribeServices", "ecs:DescribeTaskDefinition"),
-                  "discovery: the ECS services and their live task definitions (with tags)"),
+                  "discovery: the ECS services (deployment controller, load balancers) and their live task "
+                  "definitions (with tags)"),
+            Group("PlanReadServiceScaling", ("application-autoscaling:DescribeScalableTargets",),
+                  "discovery: the services' Application Auto Scaling targets and what of them is suspended "
+                  "(no resource-level permissions)"),
             Group("PlanCheckRoles", ("iam:GetRole",),
                   "pre-flight: the execution and task roles of the live task definitions exist",
                   (arns.roles(),)),
@@ -237,6 +241,11 @@ def ecs_rollout(spec: Spec, arns: Arns) -> list[Group]:
         Group("EcsUpdateServices", ("ecs:UpdateService",),
               "roll the new revision out (and back, and scale the old color down)",
               tuple(arns.ecs_service(ecs.cluster, n) for n in names)),
+        Group("EcsSuspendScaling", ("application-autoscaling:DescribeScalableTargets",
+                                    "application-autoscaling:RegisterScalableTarget"),
+              "suspend the services' Application Auto Scaling for the deployment and put back exactly what was "
+              "there (RegisterScalableTarget with SuspendedState updates an existing target only; scalable "
+              "targets are named by generated ids, so no narrower resource can be given offline)"),
         Group("EcsGate", ("ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"),
               "gate: steady state; on failure, the stopped tasks' reasons (ListTasks/DescribeTasks "
               "have no useful resource-level scoping here)"),

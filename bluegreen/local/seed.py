@@ -94,18 +94,26 @@ class _Network:
 
 
 def seed(aws: Aws, spec: Spec, *, live_color: str = "blue", image_tag: str = "v1",
-         running: bool = True, deregistration_delay: int = 30) -> SeedResult:
-    """Create everything `spec` refers to, with `live_color` serving 100% of the traffic."""
+         running: bool = True, deregistration_delay: int = 30, controller: str = "ECS",
+         ecs_strategy: str | None = None, scaling: dict[str, bool] | None = None) -> SeedResult:
+    """Create everything `spec` refers to, with `live_color` serving 100% of the traffic.
+
+    ECS services only: `controller` is their deployment controller type (ECS, CODE_DEPLOY, EXTERNAL),
+    `ecs_strategy` their deployment strategy (ROLLING, BLUE_GREEN, LINEAR, CANARY; set with an update,
+    which moto keeps where create drops it), and `scaling`, when given, the SuspendedState of an
+    Application Auto Scaling target registered for each service (1 to 4 tasks).
+    """
     with seeding():
         result = _seed(aws, spec, live_color=live_color, image_tag=image_tag, running=running,
-                       deregistration_delay=deregistration_delay)
+                       deregistration_delay=deregistration_delay, controller=controller,
+                       ecs_strategy=ecs_strategy, scaling=scaling)
     if simulating() is not None:
         _record_targets(aws.for_region(spec.region), result)
     return result
 
 
-def _seed(aws: Aws, spec: Spec, *, live_color: str, image_tag: str, running: bool,
-          deregistration_delay: int) -> SeedResult:
+def _seed(aws: Aws, spec: Spec, *, live_color: str, image_tag: str, running: bool, deregistration_delay: int,
+          controller: str, ecs_strategy: str | None, scaling: dict[str, bool] | None) -> SeedResult:
     if live_color not in COLORS:
         raise ValueError(f"live_color must be blue or green, not {live_color!r}")
     aws = aws.for_region(spec.region)
@@ -164,7 +172,8 @@ def _seed(aws: Aws, spec: Spec, *, live_color: str, image_tag: str, running: boo
         _classic_elb(aws, traffic.classic_elb, net, port, spec.service, result)
 
     if ecs:
-        _seed_ecs(aws, spec, net, result, color_tgs, live_color, image_tag, running)
+        _seed_ecs(aws, spec, net, result, color_tgs, live_color, image_tag, running, controller)
+        _ecs_extras(aws, spec, ecs_strategy, scaling)
     if asg:
         _seed_asg(aws, spec, net, result, color_tgs, live_color)
     if traffic.dns:
@@ -475,7 +484,8 @@ def _register_task_definition(aws: Aws, *, family: str, container: str, image: s
 
 
 def _create_service(aws: Aws, cluster: str, name: str, task_definition_arn: str, *, desired: int,
-                    net: _Network, container: str, target_group_arns: list[str], tags: dict[str, str]) -> str:
+                    net: _Network, container: str, target_group_arns: list[str], tags: dict[str, str],
+                    controller: str = "ECS") -> str:
     kwargs: dict[str, Any] = {}
     if target_group_arns:
         kwargs["loadBalancers"] = [{"targetGroupArn": arn, "containerName": container,
@@ -489,7 +499,7 @@ def _create_service(aws: Aws, cluster: str, name: str, task_definition_arn: str,
                                                       "assignPublicIp": "DISABLED"}},
         deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True},
                                  "maximumPercent": 200, "minimumHealthyPercent": 100},
-        deploymentController={"type": "ECS"},
+        deploymentController={"type": controller},
         schedulingStrategy="REPLICA",
         enableECSManagedTags=True, propagateTags="SERVICE",
         tags=[{"key": k, "value": v} for k, v in tags.items()],
@@ -498,7 +508,7 @@ def _create_service(aws: Aws, cluster: str, name: str, task_definition_arn: str,
 
 
 def _seed_ecs(aws: Aws, spec: Spec, net: _Network, result: SeedResult, color_tgs: dict[str, list[str]],
-              live_color: str, image_tag: str, running: bool) -> None:
+              live_color: str, image_tag: str, running: bool, controller: str = "ECS") -> None:
     ecs = spec.ecs
     assert ecs is not None and result.repository_uri is not None
     result.cluster_arn = aws.client("ecs").create_cluster(
@@ -527,13 +537,27 @@ def _seed_ecs(aws: Aws, spec: Spec, net: _Network, result: SeedResult, color_tgs
             result.ecs_services[name] = _create_service(
                 aws, ecs.cluster, name, result.task_definition_arn, desired=desired, net=net,
                 container=container, target_group_arns=tg_arns,
-                tags={"bluegreen:service": spec.service, "bluegreen:color": color, **spec.tags})
+                tags={"bluegreen:service": spec.service, "bluegreen:color": color, **spec.tags}, controller=controller)
         if live and running and simulating() is None:  # the tasks' awsvpc addresses, as ECS would register them
             for i, tg in enumerate(color_tgs[color]):
                 ips = (f"10.0.0.{10 + i}", f"10.0.1.{10 + i}")
                 elbv2.register_targets(TargetGroupArn=result.target_groups[tg],
                                        Targets=[{"Id": ip, "Port": CONTAINER_PORT} for ip in ips])
                 result.targets[tg] = ips
+
+
+def _ecs_extras(aws: Aws, spec: Spec, strategy: str | None, scaling: dict[str, bool] | None) -> None:
+    """A deployment strategy and Application Auto Scaling targets for the spec's ECS services."""
+    ecs = spec.ecs
+    assert ecs is not None
+    for name in ecs.service_names:
+        if strategy is not None:
+            aws.client("ecs").update_service(cluster=ecs.cluster, service=name, deploymentConfiguration={
+                "strategy": strategy, "bakeTimeInMinutes": 5, "maximumPercent": 200, "minimumHealthyPercent": 100})
+        if scaling is not None:
+            aws.client("application-autoscaling").register_scalable_target(
+                ServiceNamespace="ecs", ResourceId=f"service/{ecs.cluster}/{name}",
+                ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=4, SuspendedState=scaling)
 
 
 # --- Auto Scaling -------------------------------------------------------------------------------

@@ -15,16 +15,13 @@ from bluegreen.planning.context import Context
 
 
 def preflight(ctx: Context) -> list[Step]:
-    """Refuse to start while a named alarm fires: a deploy onto an alarm has no healthy baseline."""
+    """Refuse to start while a named alarm fires: a deploy onto an alarm has no healthy baseline.
+
+    An alarm firing now is the planner's `alarms not in ALARM` check, and a missing one a discovery
+    finding: each is said once there, so this only lays out the gate that checks again at the start."""
     alarms = ctx.alarms()
     if not alarms:
         return []
-    firing = [a for a in alarms if ctx.snapshot.alarms.get(a) == "ALARM"]
-    missing = [a for a in alarms if a not in ctx.snapshot.alarms and not ctx.snapshot.offline]
-    if firing:
-        ctx.errors.append(f"alarm already in ALARM: {', '.join(firing)} (refusing to start a deployment)")
-    if missing:
-        ctx.errors.append(f"alarm not found: {', '.join(missing)}")
     ctx.gates.append(f"before starting: alarms {', '.join(alarms)} must not be in ALARM")
     return [CheckAlarms(id="check-alarms", phase="preflight", alarms=alarms)]
 

@@ -1,8 +1,9 @@
 """The planner: a pure function (spec, snapshot, image tag) -> Plan. It never calls AWS.
 
-It picks the strategy (or checks the one the spec names), lets that strategy lay out the steps,
-and adds what every plan carries: the pinned image, the changes, pre-flight checks, per-phase
-time budgets from the live settings, warnings, and the snapshot's fingerprint for drift checks.
+It picks the strategy (or checks the one the spec names), checks the live wiring the spec claims
+(`wiring`, `controllers`), lets that strategy lay out the steps, and adds what every plan carries:
+the pinned image, the changes, pre-flight checks, per-phase time budgets from the live settings,
+warnings, and the snapshot's fingerprint for drift checks. Errors are one line per cause (`messages`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from bluegreen.domain.durations import format_duration
-from bluegreen.domain.plan import Budget, ImageRef, Plan, PreflightCheck, TrafficStep
+from bluegreen.domain.plan import Budget, ImageRef, Plan, TrafficStep
 from bluegreen.domain.snapshot import Snapshot
-from bluegreen.domain.spec import Check, EcsService, EcsServices, Spec, Strategy
+from bluegreen.domain.spec import Check, Spec, Strategy
 from bluegreen.domain.steps import Bake, Step
+from bluegreen.planning import controllers, messages, wiring
+from bluegreen.planning.preflight import image_checks, live_checks
 from bluegreen.planning.context import Context, Refused
 from bluegreen.planning.strategies import BY_STRATEGY, STRATEGIES
 
@@ -52,26 +55,35 @@ def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text:
               image_tag: str | None = None, now: datetime | None = None) -> Plan:
     choice = choose_strategy(spec)
     image = image_ref(spec, snapshot, image_tag)
-    errors = [f"{f.subject}: {f.message}" for f in snapshot.findings if f.severity == "error" and not snapshot.offline]
-    checks = _image_checks(spec, snapshot, image_tag, image)
+    found = messages.findings(spec, snapshot, "error")
+    checks = image_checks(spec, snapshot, image_tag, image)
     ctx = Context(spec=spec, snapshot=snapshot, strategy=choice.strategy or Strategy.AUTO,
                   requested_image=image.pinned if image else None)
+    live = not snapshot.offline and not messages.nothing_found(snapshot)
+    wired = wiring.checks(spec, snapshot) + controllers.checks(spec, snapshot) if live else []
+    # Steps laid out on wiring known to be wrong would move traffic on a guess: none, and no refusal
+    # either (it would restate the wiring, or follow from it).
+    miswired = any(c.ok is False for c in wired)
     steps: list[Step] = []
+    refusals: list[str] = []
     if choice.strategy is None:
-        errors.append(choice.reasons[0])
+        refusals.append(choice.reasons[0])
     elif snapshot.offline:
         ctx.warnings.append("offline: no live state was read, so no steps can be laid out")
-    else:
+    elif live:
         try:
             steps = BY_STRATEGY[choice.strategy].plan(ctx)
         except Refused as refusal:
-            errors.append(f"{choice.strategy.value} cannot be used: {refusal}")
+            found, said = messages.with_refusal(found, str(refusal))
+            if said and not miswired:
+                refusals.append(f"{choice.strategy.value} cannot be used: {refusal}")
+        if miswired:
             steps = []
-    checks += _live_checks(ctx, snapshot)
-    errors += ctx.errors + [f"pre-flight check failed: {c.name}: {c.detail}" for c in checks if c.ok is False
-                            and c.name not in _WARN_ONLY]
+    checks += wired + (live_checks(ctx, snapshot) if live or snapshot.offline else [])
+    # with nothing found, the region hint is the one cause: the image check restating it is left out
+    errors = [f.line for f in found] + refusals + ctx.errors + (messages.check_errors(checks, found) if live else [])
     warnings = ctx.warnings + [f"{c.name}: {c.detail}" for c in checks if c.ok is False and c.name in _WARN_ONLY]
-    warnings += [f"{f.subject}: {f.message}" for f in snapshot.findings if f.severity == "warning"]
+    warnings += [f.line for f in messages.findings(spec, snapshot, "warning")]
     warnings += _drain_warnings(ctx, steps)
     if spec.health.http is not None and spec.health.checks is not None and Check.HTTP not in spec.health.checks:
         warnings.append("health.http is set but health.checks does not list `http`: the probe is not used "
@@ -93,7 +105,7 @@ def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text:
     )
 
 
-_WARN_ONLY = {"live color healthy"}
+_WARN_ONLY = messages.WARN_ONLY
 
 
 def _traffic(spec: Spec, ctx: Context, steps: list[Step]) -> list[TrafficStep]:
@@ -105,68 +117,6 @@ def _traffic(spec: Spec, ctx: Context, steps: list[Step]) -> list[TrafficStep]:
     if not holds:
         return [TrafficStep(percent=p, hold=ctx.hold()) for p in spec.shift.weights()]
     return [TrafficStep(percent=p, hold=holds[f"bake-{p}"]) for p in spec.shift.weights() if f"bake-{p}" in holds]
-
-
-def _image_checks(spec: Spec, snapshot: Snapshot, tag: str | None, image: ImageRef | None) -> list[PreflightCheck]:
-    if tag is None:
-        return [PreflightCheck(name="image", ok=True, detail="no --image-tag: the live image is kept")]
-    if snapshot.offline:
-        return [PreflightCheck(name="image tag resolves to a digest", ok=None, detail="offline: not looked up")]
-    if image is not None and image.digest:
-        return [PreflightCheck(name="image tag resolves to a digest", ok=True, detail=f"{tag} -> {image.digest}")]
-    where = spec.image.repository
-    if snapshot.image is not None and not snapshot.image.repository_exists:
-        return [PreflightCheck(name="image tag resolves to a digest", ok=False,
-                               detail=f"ECR repository {where} does not exist")]
-    return [PreflightCheck(name="image tag resolves to a digest", ok=False,
-                           detail=f"tag {tag} not found in ECR repository {where}")]
-
-
-def _live_checks(ctx: Context, snapshot: Snapshot) -> list[PreflightCheck]:
-    """Roles, secret references and live health: read-only facts from the snapshot (values never read)."""
-    if snapshot.offline:
-        return [PreflightCheck(name=n, ok=None, detail="offline: not looked up")
-                for n in ("roles exist", "secret references exist", "alarms not in ALARM", "live color healthy")]
-    checks: list[PreflightCheck] = []
-    if snapshot.roles:
-        missing = [arn for arn, ok in snapshot.roles.items() if not ok]
-        checks.append(PreflightCheck(name="roles exist", ok=not missing,
-                                     detail=("missing: " + ", ".join(missing)) if missing else f"{len(snapshot.roles)} role(s)"))
-    if snapshot.secrets:
-        missing = [arn for arn, ok in snapshot.secrets.items() if not ok]
-        checks.append(PreflightCheck(name="secret references exist", ok=not missing,
-                                     detail=("missing: " + ", ".join(missing)) if missing
-                                     else f"{len(snapshot.secrets)} reference(s), values not read"))
-    alarms = ctx.alarms()
-    if alarms:
-        firing = [a for a in alarms if snapshot.alarms.get(a) == "ALARM"]
-        checks.append(PreflightCheck(name="alarms not in ALARM", ok=not firing,
-                                     detail=("in ALARM: " + ", ".join(firing)) if firing else f"{len(alarms)} alarm(s) OK"))
-    checks += _live_health(ctx, snapshot)
-    return checks
-
-
-def _live_health(ctx: Context, snapshot: Snapshot) -> list[PreflightCheck]:
-    """Is the color that has traffic healthy now? A deploy onto a sick blue has nothing to roll back to."""
-    color = ctx.live_color
-    unhealthy: list[str] = []
-    spec = ctx.spec
-    ecs = spec.ecs
-    if ecs is not None:
-        names = ([ecs.services.of(color)] if isinstance(ecs, EcsServices) and color
-                 else [ecs.service] if isinstance(ecs, EcsService) else [])
-        for name in names:
-            svc = snapshot.ecs_services.get(name or "")
-            if svc is not None and svc.running < svc.desired:
-                unhealthy.append(f"{svc.name} runs {svc.running} of {svc.desired} task(s)")
-    tgs = [r.target_group(color) for r in spec.routes] if color else []
-    tgs += [spec.target_group] if spec.target_group else []
-    for name in dict.fromkeys(tgs):
-        tg = snapshot.target_groups.get(name)
-        if tg is not None and tg.targets and tg.healthy_count == 0:
-            unhealthy.append(f"{tg.name} has no healthy target")
-    return [PreflightCheck(name="live color healthy", ok=not unhealthy,
-                           detail="; ".join(unhealthy) if unhealthy else f"{color or 'live'} looks healthy")]
 
 
 def _drain_warnings(ctx: Context, steps: list[Step]) -> list[str]:

@@ -43,6 +43,7 @@ def ecs_target_group_swap(ctx: Context) -> list[Step]:
     idle, own = live.other, routes.target_groups(live.other)
     steps = preflight(ctx) + compute.bring_up(live, own) + routes.open_test_listener(idle) + probe_steps(ctx)
     steps += routes.shift(live) + wait_targets(ctx, own, compute.desired(live), "verify")
+    steps += compute.settle(steps)
     new = compute.service(idle)
     ctx.rollback.append(f"during the shift: production listener(s) back to {live} 100% in one change each, "
                         f"then {new.name} back to {new.desired} task(s) of its previous revision")
@@ -62,6 +63,7 @@ def ecs_task_definition_swap(ctx: Context) -> list[Step]:
     if not decide(ctx, compute.current()):
         return []
     steps = preflight(ctx) + compute.roll(behind.target_groups()) + probe_steps(ctx) + behind.hold()
+    steps += compute.settle(steps)
     ctx.rollback.append(f"update {service.name} back to {service.task_definition.rsplit('/', 1)[-1]} "
                         f"with {service.desired} task(s) and wait for it to be stable")
     if service.circuit_breaker:

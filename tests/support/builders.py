@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping
 from bluegreen.domain.colors import COLORS, Color
 from bluegreen.domain.snapshot import (
     AsgInstance, AutoScalingGroup, ClassicElb, DnsRecord, EcsService, ImageInfo, LaunchTemplate, Listener, Rule,
-    Snapshot, TargetGroup, TargetHealth, TaskDefinition,
+    ScalableTarget, Snapshot, TargetGroup, TargetHealth, TaskDefinition,
 )
 from bluegreen.domain.spec import Spec
 
@@ -132,12 +132,23 @@ def task_definition(family: str, revision: int, container: str, image_ref: str |
 
 
 def ecs_service(name: str, task_definition_arn: str, desired: int, *, target_groups: Iterable[str] = (),
-                cluster: str = "prod", circuit_breaker: bool = False, running: int | None = None) -> EcsService:
+                cluster: str = "prod", circuit_breaker: bool = False, running: int | None = None,
+                classic_elbs: Iterable[str] = (), controller: str = "ECS", strategy: str = "ROLLING",
+                scaling: ScalableTarget | None = None) -> EcsService:
     return EcsService(cluster=cluster, name=name, arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{cluster}/{name}",
                       status="ACTIVE", task_definition=task_definition_arn, desired=desired,
                       running=desired if running is None else running, pending=0, launch_type="FARGATE",
                       deployments=(), target_group_arns=tuple(tg_arn(t) for t in target_groups),
-                      circuit_breaker=circuit_breaker)
+                      circuit_breaker=circuit_breaker, load_balancer_names=tuple(classic_elbs),
+                      deployment_controller=controller, deployment_strategy=strategy, scaling=scaling)
+
+
+def scalable_target(service: str, cluster: str = "prod", *, dynamic_in: bool = False, dynamic_out: bool = False,
+                    scheduled: bool = False, min_capacity: int = 1, max_capacity: int = 6) -> ScalableTarget:
+    """An Application Auto Scaling target of the service's desired count."""
+    return ScalableTarget(resource_id=f"service/{cluster}/{service}", dimension="ecs:service:DesiredCount",
+                          min_capacity=min_capacity, max_capacity=max_capacity, dynamic_in_suspended=dynamic_in,
+                          dynamic_out_suspended=dynamic_out, scheduled_suspended=scheduled)
 
 
 # --- Auto Scaling ------------------------------------------------------------------------------------

@@ -78,6 +78,11 @@ SCENARIOS: dict[str, Scenario] = {
                                          breaks=_deny_target_health),
     "web-green-target-group-deleted": Scenario("the green target group deleted, listeners on blue only", ("web",),
                                                {"web": {}}, breaks=_point_listeners_at_blue_and_delete_green),
+    "web-ecs-blue-green-scaled": Scenario(
+        "ECS's built-in BLUE_GREEN strategy on both services, each with an Application Auto Scaling target",
+        ("web",), {"web": {"ecs_strategy": "BLUE_GREEN", "scaling": {"ScheduledScalingSuspended": True}}}),
+    "worker-code-deploy": Scenario("the one service under the CODE_DEPLOY deployment controller", ("worker",),
+                                   {"worker": {"controller": "CODE_DEPLOY"}}),
     "worker-task-role-deleted": Scenario("the task role a task definition names deleted", ("worker",),
                                          {"worker": {}}, breaks=_delete_worker_task_role),
 }

@@ -17,8 +17,8 @@ from bluegreen.specfiles.loader import load_spec
 
 DEPLOYMENTS = Path(__file__).resolve().parents[2] / "deployments"
 CLOSED_PORT = "http://127.0.0.1:9"  # discard: nothing listens, the connection is refused at once
-ROUND_ONE = {"ecs:DescribeServices", "elbv2:DescribeTargetGroups", "cloudwatch:DescribeAlarms",
-             "ecr:DescribeRepositories"}  # what the worker example reads first
+ROUND_ONE = {"ecs:DescribeServices", "application-autoscaling:DescribeScalableTargets", "elbv2:DescribeTargetGroups",
+             "cloudwatch:DescribeAlarms", "ecr:DescribeRepositories"}  # what the worker example reads first
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def answer_every_call_with(aws: Aws, code: str, status: int) -> None:
         return Answer(), {"Error": {"Code": code, "Message": f"injected {code}"},
                           "ResponseMetadata": {"HTTPStatusCode": status}}
 
-    for service in ("ecs", "elbv2", "cloudwatch", "ecr"):
+    for service in ("ecs", "application-autoscaling", "elbv2", "cloudwatch", "ecr"):
         aws.client(service).meta.events.register("before-call", refuse)
 
 

@@ -54,6 +54,26 @@ class AwsActions:
         return (f"{service}: {_short(current['taskDefinition'])} x{current['desiredCount']} -> "
                 f"{_short(wanted_td)} x{desired}")
 
+    def set_scaling_suspension(self, resource_id: str, dimension: str, *, dynamic_in: bool, dynamic_out: bool,
+                               scheduled: bool) -> str:
+        """What Application Auto Scaling may do to an ECS service: all three flags are always sent, so
+        the state afterwards is exactly the one asked for."""
+        aas = self.aws.client("application-autoscaling")
+        found = aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[resource_id],
+                                              ScalableDimension=dimension)["ScalableTargets"]
+        if not found:
+            return f"{resource_id} has no scalable target any more: nothing to suspend or restore"
+        wanted = {"DynamicScalingInSuspended": dynamic_in, "DynamicScalingOutSuspended": dynamic_out,
+                  "ScheduledScalingSuspended": scheduled}
+        state = found[0].get("SuspendedState") or {}
+        current = {key: bool(state.get(key, False)) for key in wanted}
+        if current == wanted:
+            return f"{resource_id} scaling already {_suspension(wanted)}"
+        # Updating an existing target: what is not given (capacity, role) is left as it is.
+        aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=resource_id, ScalableDimension=dimension,
+                                     SuspendedState=wanted)
+        return f"{resource_id} scaling: {_suspension(current)} -> {_suspension(wanted)}"
+
     # --- load balancers ----------------------------------------------------------------------
 
     def set_weights(self, listener_arn: str, rule_arn: str | None, weights: Mapping[str, int]) -> str:
@@ -225,6 +245,12 @@ def forward_weights(actions: list[Mapping[str, Any]]) -> dict[str, int]:
         if action.get("TargetGroupArn"):
             return {action["TargetGroupArn"]: 100}
     return {}
+
+
+def _suspension(state: Mapping[str, bool]) -> str:
+    held = [name for key, name in (("DynamicScalingInSuspended", "scale-in"), ("DynamicScalingOutSuspended", "scale-out"),
+                                   ("ScheduledScalingSuspended", "scheduled")) if state.get(key)]
+    return f"{', '.join(held)} suspended" if held else "nothing suspended"
 
 
 def _fmt(weights: Mapping[str, int]) -> str:

@@ -2,7 +2,8 @@
 
 Per region, three rounds; the calls of a round run concurrently (boto3 clients are thread-safe):
 
-1. by name: ECS services (DescribeServices, 10 per call per cluster), load balancers and target
+1. by name: ECS services (DescribeServices, 10 per call per cluster) and their Application Auto
+   Scaling targets (DescribeScalableTargets, 50 per call), load balancers and target
    groups (20 per call), Auto Scaling groups (50), launch templates, classic ELBs, hosted zones
    (ListHostedZonesByName once per zone name), alarms (100), ECR repositories.
 2. what those point at: listeners per load balancer, task definitions (once per distinct ARN, with
@@ -40,11 +41,12 @@ from bluegreen.discovery.names import (
     COLORS, asg_launch_template, ecs_names, image_parameter_names, named_target_groups, norm_dns, secret_target,
     serving_image, spec_task_definitions, td_secret_references,
 )
-from bluegreen.discovery.raw import RawState, image_key, service_key
+from bluegreen.discovery.raw import RawState, image_key, scaling_key, service_key
 from bluegreen.domain.spec import Spec
 
 WORKERS = 8
 SERVICES_PER_CALL = 10
+SCALABLE_TARGETS_PER_CALL = 50  # DescribeScalableTargets' ResourceIds limit
 ELB_NAMES_PER_CALL = 20
 ASGS_PER_CALL = 50
 ALARMS_PER_CALL = 100
@@ -178,6 +180,10 @@ class _Reader:
             for batch in _chunks(sorted(names), SERVICES_PER_CALL):
                 tasks.append(self.guarded("ecs service", [service_key(cluster, n) for n in batch], "DescribeServices",
                                           lambda cl=cluster, b=batch: c.services(cl, b)))
+        scaling = sorted(scaling_key(cluster, n) for cluster, names in services.items() for n in names)
+        for batch in _chunks(scaling, SCALABLE_TARGETS_PER_CALL):
+            tasks.append(self.guarded("scalable target", batch, "DescribeScalableTargets",
+                                      lambda b=batch: c.scalable_targets(b)))
         for batch in _chunks(sorted(lbs), ELB_NAMES_PER_CALL):
             tasks.append(self.batched("load balancer", batch, "DescribeLoadBalancers", c.load_balancers))
         for batch in _chunks(sorted(tgs), ELB_NAMES_PER_CALL):

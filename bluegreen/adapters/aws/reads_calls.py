@@ -15,6 +15,8 @@ from bluegreen.adapters.aws.session import Aws
 from bluegreen.discovery.names import norm_dns, role_name, ssm_candidates
 from bluegreen.discovery.raw import RawState, image_key, service_key
 
+ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
+
 
 class Calls:
     def __init__(self, aws: Aws, raw: RawState, lock: threading.Lock) -> None:
@@ -46,6 +48,14 @@ class Calls:
                                f"ecs service {svc['serviceName']} is INACTIVE (deleted) in cluster {cluster}")
                 continue
             self.raw.services[key] = svc
+
+    def scalable_targets(self, resource_ids: list[str]) -> None:
+        """The services' Application Auto Scaling targets (a service without one is absent)."""
+        paginator = self.client("application-autoscaling").get_paginator("describe_scalable_targets")
+        for page in paginator.paginate(ServiceNamespace="ecs", ResourceIds=resource_ids,
+                                       ScalableDimension=ECS_DESIRED_COUNT):
+            for target in page["ScalableTargets"]:
+                self.raw.scalable_targets[target["ResourceId"]] = target
 
     def task_definition(self, arn: str) -> None:
         response = self.client("ecs").describe_task_definition(taskDefinition=arn, include=["TAGS"])

@@ -7,7 +7,7 @@ environment values with secret-looking names are masked before they get here.
 from __future__ import annotations
 
 from bluegreen.domain.durations import format_duration
-from bluegreen.domain.plan import Plan, dump
+from bluegreen.domain.plan import Plan, PreflightCheck, dump
 
 
 def _strategy(plan: Plan) -> str:
@@ -36,6 +36,13 @@ def _route(plan: Plan) -> str:
     return plan.live_color or "-"
 
 
+def _check(plan: Plan, check: PreflightCheck) -> str:
+    """`name: detail`; a failure whose detail an error or warning line says already is named only (said once)."""
+    if check.ok is False and any(check.detail in line for line in (*plan.errors, *plan.warnings)):
+        return f"{check.name} (see below)"
+    return f"{check.name}: {check.detail}"
+
+
 def text(plans: list[Plan]) -> str:
     out: list[str] = []
     for plan in plans:
@@ -62,7 +69,7 @@ def text(plans: list[Plan]) -> str:
                        + f" (each held {format_duration(plan.traffic[0].hold)})")
         out += [f"gate: {g}" for g in plan.gates]
         out += [f"rollback: {r}" for r in plan.rollback]
-        out += [f"check: {'ok  ' if c.ok else 'FAIL' if c.ok is False else '?   '} {c.name}: {c.detail}" for c in plan.checks]
+        out += [f"check: {'ok  ' if c.ok else 'FAIL' if c.ok is False else '?   '} {_check(plan, c)}" for c in plan.checks]
         if plan.budgets:
             out.append(f"estimated duration: {format_duration(plan.estimated_seconds)} ("
                        + ", ".join(f"{b.phase} {format_duration(b.seconds)}" for b in plan.budgets) + ")")
@@ -119,7 +126,7 @@ def markdown(plans: list[Plan]) -> str:
             out += ["", "**Rollback path**", ""] + [f"- {_md(r)}" for r in p.rollback]
         if p.checks:
             out += ["", "**Pre-flight checks**", ""]
-            out += [f"- {'✅' if c.ok else '❌' if c.ok is False else '❔'} {_md(c.name)}: {_md(c.detail)}" for c in p.checks]
+            out += [f"- {'✅' if c.ok else '❌' if c.ok is False else '❔'} {_md(_check(p, c))}" for c in p.checks]
         if p.budgets:
             out += ["", f"**Estimated duration:** {format_duration(p.estimated_seconds)} ("
                     + ", ".join(f"{b.phase} {format_duration(b.seconds)}" for b in p.budgets) + ")"]

@@ -43,7 +43,8 @@ def consistency_problems(spec: Spec) -> list[tuple[Loc, str]]:
     seen: set[tuple[str, int, int | None]] = set()
     for i, route in enumerate(spec.routes):
         if route.blue_target_group == route.green_target_group:
-            add(("traffic", "routes", i, "green_target_group"), "must differ from blue_target_group")
+            add(("traffic", "routes", i, "green_target_group"),
+                f"must differ from blue_target_group (both are {route.blue_target_group}): each color needs its own")
         if test and test.port == route.port:
             add(("traffic", "test_listener", "port"),
                 f"must differ from the production port {route.port} of routes[{i}]")
@@ -57,7 +58,7 @@ def consistency_problems(spec: Spec) -> list[tuple[Loc, str]]:
         add(("platform", "asg", "capacity"), "needs min <= desired <= max")
     for pair_loc, pair in _color_pairs(spec):
         if pair.blue == pair.green:
-            add(pair_loc + ("green",), "must differ from blue")
+            add(pair_loc + ("green",), f"must differ from blue (both are {pair.blue}): each color needs its own")
 
     h = spec.health
     if h.checks and Check.HTTP in h.checks and h.http is None:

@@ -2,6 +2,7 @@
 
 `PerColor` (one service per color) runs it on the idle color's service and scales the old one to 0
 after keep-warm; `InPlace` (the one service of a task-definition swap) updates the service itself.
+Either way, Application Auto Scaling of the services is suspended first and restored by `settle`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from typing import Literal, Sequence
 from bluegreen.domain.colors import Color
 from bluegreen.domain.snapshot import EcsService, TargetGroup, _short
 from bluegreen.domain.spec import Check, EcsService as OneService, EcsServices
-from bluegreen.domain.steps import RegisterTaskDefinition, Step, UpdateService, WaitServiceStable
+from bluegreen.domain.steps import RegisterTaskDefinition, Step, SuspendScaling, UpdateService, WaitServiceStable
 from bluegreen.planning.context import Context, Current, Refused
+from bluegreen.planning.controllers import restore_scaling, suspend_scaling
 from bluegreen.planning.gates import wait_targets
 
 
@@ -94,11 +96,13 @@ class PerColor:
         return desired_count(self.ecs, self.service(live))
 
     def bring_up(self, live: Color, own_target_groups: Sequence[TargetGroup]) -> list[Step]:
-        base = self.service(live)
-        return rollout(self.ctx, self.ecs, self.service(live.other), base, own_target_groups, self.desired(live))
+        base, idle = self.service(live), self.service(live.other)
+        frozen = frozen_scaling(self.ctx, [base, idle])
+        return frozen + rollout(self.ctx, self.ecs, idle, base, own_target_groups, self.desired(live))
 
     def settle(self, steps: Sequence[Step]) -> list[Step]:
-        return []  # nothing was frozen
+        """Application Auto Scaling back to exactly what it was, once traffic has moved."""
+        return restore_scaling(steps)
 
     def retire(self, live: Color) -> Step:
         old = self.service(live)
@@ -122,5 +126,18 @@ class InPlace:
     def roll(self, target_groups: Sequence[TargetGroup]) -> list[Step]:
         """The update is the traffic move here: ECS replaces the tasks behind the service's target group."""
         service = self.service
-        return rollout(self.ctx, self.ecs, service, service, target_groups, desired_count(self.ecs, service),
-                       phase="shift")
+        return frozen_scaling(self.ctx, [service]) + rollout(
+            self.ctx, self.ecs, service, service, target_groups, desired_count(self.ecs, service), phase="shift")
+
+    def settle(self, steps: Sequence[Step]) -> list[Step]:
+        return restore_scaling(steps)
+
+
+def frozen_scaling(ctx: Context, services: Sequence[EcsService]) -> list[Step]:
+    """Suspend Application Auto Scaling of `services` for the deployment, and say so in the rollback path."""
+    steps = suspend_scaling(services)
+    if steps:
+        names = ", ".join(s.service for s in steps if isinstance(s, SuspendScaling))
+        ctx.rollback.append(f"Application Auto Scaling of {names} is suspended for the deployment and put back "
+                            "exactly as it was: after the cutover, or by the rollback")
+    return steps

@@ -15,6 +15,7 @@ from bluegreen.domain.steps import SetWeights, Step
 from bluegreen.planning.context import Context, Refused
 from bluegreen.planning.gates import unique
 from bluegreen.planning.shift import Move, live_color_from_weights, shift_steps
+from bluegreen.planning.wiring import route_problem
 
 
 class Routes:
@@ -37,10 +38,10 @@ class Routes:
         listener, rule = self._rule(route)
         blue, green = (self.ctx.target_group(route.target_group(c)) for c in COLORS)
         forward = dict(rule.forward)
-        strangers = [arn for arn, weight in forward.items() if arn not in (blue.arn, green.arn) and weight > 0]
-        if strangers or (blue.arn not in forward and green.arn not in forward):
-            raise Refused(f"listener {route.label} forwards to "
-                          f"{', '.join(a.split('/')[-2] for a in forward) or 'nothing'}, not to {blue.name} / {green.name}")
+        # The planner's wiring check says this first; refusing here too keeps the weights never guessed.
+        problem = route_problem(route.label, rule.forward, blue, green, self.ctx.snapshot)
+        if problem:
+            raise Refused(problem)
         return listener, rule, {Color.BLUE: forward.get(blue.arn, 0), Color.GREEN: forward.get(green.arn, 0)}
 
     def live_color(self) -> Color:

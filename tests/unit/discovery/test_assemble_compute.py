@@ -87,3 +87,47 @@ def test_asg_groups_attachments_and_launch_template(replay):
     assert f"-p 80:8080 {image}" in lt.user_data and blue.user_data == lt.user_data  # decoded from base64
     assert (snap.image.tag, snap.image.digest) == ("v1", legacy.raw.images["legacy:imageTag:v1"]["imageDigest"])
     assert snap.alarms == {"legacy-5xx": "OK"} and snap.findings == ()
+
+
+def test_a_service_created_with_the_defaults_is_on_the_ecs_controller_with_rolling_updates_and_no_scaling(replay):
+    snap = replay("web").snapshots["web"]
+
+    for service in snap.ecs_services.values():
+        assert (service.deployment_controller, service.deployment_strategy) == ("ECS", "ROLLING")
+        assert service.scaling is None and service.load_balancer_names == ()
+
+
+def test_the_deployment_controller_and_strategy_are_read_from_the_service(replay):
+    code_deploy = replay("worker-code-deploy").snapshots["worker"].ecs_services["worker"]
+    native = replay("web-ecs-blue-green-scaled").snapshots["web"].ecs_services["web-green"]
+
+    assert (code_deploy.deployment_controller, code_deploy.deployment_strategy) == ("CODE_DEPLOY", "ROLLING")
+    assert (native.deployment_controller, native.deployment_strategy) == ("ECS", "BLUE_GREEN")
+
+
+def test_each_services_application_auto_scaling_target_and_what_is_suspended(replay):
+    scaled = replay("web-ecs-blue-green-scaled")
+    snap = scaled.snapshots["web"]
+
+    for name in ("web-blue", "web-green"):
+        target = snap.ecs_services[name].scaling
+        assert target is not None
+        assert (target.resource_id, target.dimension) == (f"service/prod/{name}", "ecs:service:DesiredCount")
+        assert (target.min_capacity, target.max_capacity) == (1, 4)
+        assert (target.dynamic_in_suspended, target.dynamic_out_suspended, target.scheduled_suspended) == (
+            False, False, True)
+    assert snap.findings == ()
+
+
+def test_a_plan_from_the_recorded_answers_refuses_a_code_deploy_service(replay):
+    from bluegreen.planning.planner import make_plan
+
+    recorded = replay("worker-code-deploy")
+
+    plan = make_plan(recorded.specs["worker"], recorded.snapshots["worker"], image_tag="v1")
+
+    assert plan.steps == []
+    assert plan.errors == ["pre-flight check failed: ECS service worker uses the CODE_DEPLOY deployment controller: "
+                           "CodeDeploy swaps it, and ECS refuses a task-definition update from anyone else; deploy "
+                           "it with CodeDeploy (strategy ecs-codedeploy, coming in a later bluegreen release, will "
+                           "drive it) or move it to the ECS controller"]

@@ -267,8 +267,7 @@ REFUSALS = {
     "both groups in the classic ELB": ("classic ELB", lambda w: _group(
         w, "legacy-green", load_balancer_names=("legacy-elb",), desired=2),
         "both groups are attached to legacy-elb: a swap is in flight; roll it back or promote it first"),
-    "no group attached": ("target group", lambda w: _group(w, "legacy-blue", target_group_arns=()),
-                          "neither group is attached to legacy with capacity"),
+    # the serving group attached to nothing, or routes forwarding elsewhere: wiring checks (test_wiring_checks.py)
     "the attached group has no capacity": ("target group", lambda w: _group(w, "legacy-blue", desired=0),
                                            "neither group is attached to legacy with capacity"),
     "neither group exists": ("target group", lambda w: replace(w, asgs={}),
@@ -281,8 +280,6 @@ REFUSALS = {
                                          "launch template legacy not found"),
     "the live group behind routes is not found": ("routes", lambda w: replace(w, asgs={}),
                                                   "Auto Scaling group legacy-blue not found"),
-    "the routes forward elsewhere": ("routes", lambda w: replace(w, listeners=(listener("legacy-alb", 80, {"legacy": 100}),)),
-                                     "listener legacy-alb:80 forwards to legacy, not to legacy-blue / legacy-green"),
 }
 
 

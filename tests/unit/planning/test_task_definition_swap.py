@@ -25,11 +25,11 @@ def worker_spec(traffic: dict | None = None, **sections) -> Spec:
     return spec("worker", {"ecs": {**ecs}}, traffic or {"target_group": "worker"}, **sections)
 
 
-def worker_world(*, circuit_breaker: bool = False) -> Snapshot:
+def worker_world(*, circuit_breaker: bool = False, classic_elbs: tuple[str, ...] = ()) -> Snapshot:
     td = task_definition("worker", 4, "worker", "worker:v1", environment={"QUEUE_NAME": "jobs"}, cpu=256, memory=1024)
     return snapshot("worker", target_groups=by_name(target_group("worker", 2)),
                     ecs_services=by_name(ecs_service("worker", TD4, 2, target_groups=["worker"],
-                                                     circuit_breaker=circuit_breaker)),
+                                                     circuit_breaker=circuit_breaker, classic_elbs=classic_elbs)),
                     task_definitions={TD4: td}, alarms={"worker-dlq": "OK"})
 
 
@@ -66,7 +66,8 @@ def test_an_ecs_circuit_breaker_is_named_as_a_gate():
 
 def test_behind_a_classic_elb_there_is_no_target_health_to_wait_for_but_the_probe_and_alarms_gate():
     health = {"alarms": ["worker-dlq"], "http": {"url": "http://127.0.0.1:9000/ok", "body_contains": "ok"}}
-    plan = make_plan(worker_spec({"classic_elb": "worker-elb"}, health=health), worker_world(), image_tag="v2", now=NOW)
+    plan = make_plan(worker_spec({"classic_elb": "worker-elb"}, health=health), worker_world(classic_elbs=("worker-elb",)),
+                     image_tag="v2", now=NOW)
 
     probe = Probe(url="http://127.0.0.1:9000/ok", expected_status=[200], body_contains="ok")
     assert plan.steps[3:] == [
