@@ -250,7 +250,7 @@ def test_alias_records_are_planned_with_their_targets_and_held_for_the_load_bala
 
     plan = json.loads(capsys.readouterr().out)["plans"][0]
     blue = env["seed"].records["blue"]
-    assert any(f"-> alias {blue.removesuffix('.')} (evaluates target health): weight 100 (100%), "
+    assert any(f"-> alias {blue.removesuffix('.')} (evaluates target health): weight 100, "
                f"TTL of its target (60s)" in line for line in plan["state"]), plan["state"]
     assert [t["hold"] for t in plan["traffic"]] == [120.0, 120.0]  # the bake is longer than the 60s TTL
     assert {s["ttl"] for s in plan["steps"] if s["kind"] == "set-record-weights"} == {60}

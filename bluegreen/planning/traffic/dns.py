@@ -11,7 +11,6 @@ from bluegreen.domain.durations import format_duration
 from bluegreen.domain.snapshot import DnsRecord, TargetGroup
 from bluegreen.domain.spec import Dns
 from bluegreen.domain.steps import Bake, SetRecordWeights, Step
-from bluegreen.domain.weights import percentages
 from bluegreen.planning.context import Context, Refused
 from bluegreen.planning.shift import live_color_from_weights, shift_steps
 
@@ -75,10 +74,9 @@ class WeightedRecord:
 
     def live_color(self) -> Color:
         """The color with the weight; the records go into the plan's state, the TTL caveat into its warnings."""
-        share = percentages(self.weights)
-        for color, record in self.records.items():
+        for record in self.records.values():
             self.ctx.state.append(f"record {self.dns.record} ({record.set_identifier}) -> {_points_at(record)}: "
-                                  f"weight {record.weight} ({share[color]}%), {_ttl(record)}"
+                                  f"weight {record.weight}, {_ttl(record)}"
                                   + (f", health check {record.health_check_id}" if record.health_check_id else ""))
         live = live_color_from_weights(self.weights, f"record {self.dns.record}")
         self.ctx.warnings.append(

@@ -94,7 +94,7 @@ def test_an_alias_to_a_load_balancer_holds_each_step_for_the_load_balancers_60s_
     assert {s.ttl for s in plan.steps if isinstance(s, SetRecordWeights)} == {60}
     assert [t.hold for t in plan.traffic] == [60.0, 60.0]
     assert plan.state[0] == (f"record api.example.com (blue) -> alias dualstack.{LB[Color.BLUE]} "
-                             "(evaluates target health): weight 100 (100%), TTL of its target (60s)")
+                             "(evaluates target health): weight 100, TTL of its target (60s)")
 
 
 def test_a_records_health_check_is_in_the_state():
@@ -104,5 +104,5 @@ def test_a_records_health_check_is_in_the_state():
 
     plan = make_plan(api_spec(ECS), world, image_tag="v2", now=NOW)
 
-    assert plan.state[0] == ("record api.example.com (blue) -> api-blue.lb.example.com: weight 100 (100%), "
+    assert plan.state[0] == ("record api.example.com (blue) -> api-blue.lb.example.com: weight 100, "
                              "TTL 60s, health check hc-blue")
