@@ -13,6 +13,7 @@ import yaml
 
 from bluegreen.adapters.aws.session import Aws
 from bluegreen.local.seed import put_image, seed
+from bluegreen.local.seed_extras import Extras
 from bluegreen.specfiles.loader import load_spec
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,11 +56,12 @@ def write_spec(workdir: Path, name: str, **overrides: Any) -> Path:
     return path
 
 
-def seeded(aws_endpoint: str, path: Path, *, live_color: str = "blue") -> dict[str, Any]:
-    """Seed what the spec refers to (image v1 live) and push a second image v2 to deploy."""
+def seeded(aws_endpoint: str, path: Path, *, live_color: str = "blue", extras: Extras | None = None) -> dict[str, Any]:
+    """Seed what the spec refers to (image v1 live, with `extras` around the weights) and push a
+    second image v2 to deploy."""
     spec = load_spec(path).spec
     aws = Aws(spec.region, endpoint_url=aws_endpoint)
-    result = seed(aws, spec, live_color=live_color, image_tag="v1", deregistration_delay=1)
+    result = seed(aws, spec, live_color=live_color, image_tag="v1", deregistration_delay=1, extras=extras)
     digest = put_image(aws, spec.image.repository, "v2")
     return {"seed": result, "v2": digest, "spec": spec}
 
@@ -89,7 +91,8 @@ def deploy_until_step_starts(path: Path, step: str) -> subprocess.Popen[str]:
 def listener_weights(elbv2: Any, load_balancer: str, port: int) -> dict[str, int]:
     lb = elbv2.describe_load_balancers(Names=[load_balancer])["LoadBalancers"][0]["LoadBalancerArn"]
     listener = next(l for l in elbv2.describe_listeners(LoadBalancerArn=lb)["Listeners"] if l["Port"] == port)
-    groups = listener["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
+    forward = next(a for a in listener["DefaultActions"] if a["Type"] == "forward")  # after any authenticate action
+    groups = forward["ForwardConfig"]["TargetGroups"]
     return {g["TargetGroupArn"].split("/")[1]: g["Weight"] for g in groups}
 
 

@@ -20,6 +20,15 @@ from bluegreen.domain.spec import Spec
 DEFAULT_DEREGISTRATION_DELAY = 300  # ELB's default when the attribute could not be read
 
 
+def routing_rule(arn: str, priority: int | None, actions: list[Mapping[str, Any]]) -> Rule:
+    """A listener's default action or rule: its forward weights, and what sits around them."""
+    ordered = sorted(actions, key=lambda a: a.get("Order", 0))
+    forward = next((a for a in ordered if a.get("Type") == "forward"), {})
+    sticky = (forward.get("ForwardConfig") or {}).get("TargetGroupStickinessConfig") or {}
+    return Rule(arn, priority, forward_weights(actions), tuple(str(a.get("Type")) for a in ordered),
+                int(sticky.get("DurationSeconds", 0)) if sticky.get("Enabled") else None)
+
+
 def forward_weights(actions: list[Mapping[str, Any]]) -> Weights:
     """(target group ARN, weight) of the first forward action; a plain TargetGroupArn weighs 1."""
     for action in sorted(actions, key=lambda a: a.get("Order", 0)):
@@ -131,19 +140,33 @@ def _listener(lb_name: str, port: int, priorities: set[int], raw: RawState, gaps
         gaps.add("error", f"listener {lb_name}:{port}", f"no listener on port {port} of load balancer {lb_name}")
         return None
     arn = found["ListenerArn"]
-    default = Rule(arn, None, forward_weights(found.get("DefaultActions", [])))
+    default = routing_rule(arn, None, found.get("DefaultActions", []))
     rules = []
     if priorities:
         gaps.note_error("rules", arn, f"listener {lb_name}:{port}")
     for priority in sorted(priorities):
-        rule = next((x for x in raw.rules.get(arn, []) if str(x.get("Priority")) == str(priority)), None)
-        if rule is None:
+        found_rule = next((x for x in raw.rules.get(arn, []) if str(x.get("Priority")) == str(priority)), None)
+        if found_rule is None:
             if not gaps.failed("rules", arn):
                 gaps.add("error", f"listener {lb_name}:{port} rule {priority}",
                          f"no rule with priority {priority} on listener {lb_name}:{port}")
             continue
-        rules.append(Rule(rule["RuleArn"], priority, forward_weights(rule.get("Actions", []))))
+        rules.append(routing_rule(found_rule["RuleArn"], priority, found_rule.get("Actions", [])))
     return Listener(arn, lb_name, port, found.get("Protocol"), default, tuple(rules))
+
+
+def dns_record(zone_id: str, found: Mapping[str, Any]) -> DnsRecord:
+    """One listed record set. An alias record has no TTL of its own (Route53 uses its target's),
+    whatever the listing says (moto answers TTL 0)."""
+    alias = found.get("AliasTarget") or None
+    values = tuple(v["Value"] for v in found.get("ResourceRecords", []))
+    if alias:
+        values = (alias["DNSName"].rstrip("."),)
+    return DnsRecord(
+        zone_id=zone_id, name=norm_dns(found["Name"]), type=found["Type"], set_identifier=found.get("SetIdentifier"),
+        weight=found.get("Weight"), ttl=None if alias else found.get("TTL"), values=values,
+        health_check_id=found.get("HealthCheckId"), alias_zone_id=alias["HostedZoneId"] if alias else None,
+        evaluate_target_health=bool(alias.get("EvaluateTargetHealth")) if alias else None)
 
 
 def classic_elbs(spec: Spec, raw: RawState, gaps: Gaps) -> dict[str, ClassicElb]:
@@ -181,12 +204,7 @@ def dns(spec: Spec, raw: RawState, gaps: Gaps) -> tuple[str | None, tuple[DnsRec
     for found in raw.records.get(zone_id, []):
         if norm_dns(found["Name"]) != wanted:
             continue
-        values = tuple(v["Value"] for v in found.get("ResourceRecords", []))
-        if not values and found.get("AliasTarget"):
-            values = (found["AliasTarget"]["DNSName"].rstrip("."),)
-        records.append(DnsRecord(
-            zone_id=zone_id, name=norm_dns(found["Name"]), type=found["Type"], set_identifier=found.get("SetIdentifier"),
-            weight=found.get("Weight"), ttl=found.get("TTL"), values=values, health_check_id=found.get("HealthCheckId")))
+        records.append(dns_record(zone_id, found))
     if not records:
         gaps.add("error", f"record {record}", f"no record named {record} in hosted zone {zone}")
     elif not any(r.weight is not None for r in records):

@@ -65,7 +65,9 @@ class TargetGroup:
 class Rule:
     arn: str
     priority: int | None  # None for the listener's default action
-    forward: Weights
+    forward: Weights  # raw weights: a plain forward to one target group reads as weight 1 (100%)
+    actions: tuple[str, ...] = ()  # every action's type, in order (authenticate-oidc, forward, ...)
+    stickiness: int | None = None  # seconds, when the forward's target group stickiness is on
 
 
 @dataclass(frozen=True)
@@ -212,8 +214,14 @@ class DnsRecord:
     set_identifier: str | None
     weight: int | None
     ttl: int | None
-    values: tuple[str, ...]
+    values: tuple[str, ...]  # the resource records, or the alias target's DNS name
     health_check_id: str | None = None
+    alias_zone_id: str | None = None  # an alias record's target hosted zone (its TTL is the target's)
+    evaluate_target_health: bool | None = None  # alias records only
+
+    @property
+    def alias(self) -> bool:
+        return self.alias_zone_id is not None
 
 
 @dataclass(frozen=True)

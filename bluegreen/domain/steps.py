@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from bluegreen.domain.durations import format_duration
+from bluegreen.domain.weights import percentages
 
 Phase = Literal["preflight", "prepare", "rollout", "shift", "verify", "finalize"]
 
@@ -40,7 +41,10 @@ class _Step(BaseModel):
 
 
 def _pct(weights: dict[str, int], labels: dict[str, str]) -> str:
-    return " / ".join(f"{labels.get(arn, arn)} {w}%" for arn, w in weights.items())
+    """`web-blue 100% / web-green 0%`: shares of the total, so a plain forward (weight 1) reads 100%."""
+    if weights and not any(weights.values()):
+        return " / ".join(f"{labels.get(arn, arn)} weight 0" for arn in weights)
+    return " / ".join(f"{labels.get(arn, arn)} {p}%" for arn, p in percentages(weights).items())
 
 
 # --- ECS ---------------------------------------------------------------------------------------
@@ -144,7 +148,11 @@ class SuspendScaling(_Step):
 
 
 class SetWeights(_Step):
-    """Weighted forward action of a listener's default action or of one of its rules."""
+    """The weights of the forward action of a listener's default action or of one of its rules.
+
+    Only the weights change: the live action list is read at run time and every other action
+    (authenticate-oidc/cognito before the forward), the order and the stickiness are kept.
+    """
 
     kind: Literal["set-weights"] = "set-weights"
     listener_arn: str
@@ -419,12 +427,19 @@ class DeleteGroup(_Step):
 
 
 class SetRecordWeights(_Step):
+    """The weights of a color's weighted record sets; everything else about them is read live and kept.
+
+    `ttl` (what each step holds for) and `values` (what each record points at) are what the plan
+    saw, for display: the change copies the live record sets (alias target, health check, TTL) and
+    writes only their weights.
+    """
+
     kind: Literal["set-record-weights"] = "set-record-weights"
     zone_id: str
     record: str
     type: str
     ttl: int
-    values: dict[str, str]  # set identifier -> record value
+    values: dict[str, str]  # set identifier -> record value or alias target, as planned
     weights: dict[str, int]  # set identifier -> weight
     previous: dict[str, int]
 

@@ -143,8 +143,7 @@ class Executor:
             case DeleteGroup():
                 return StepResult(detail=a.delete_group(step.group))
             case SetRecordWeights():
-                return StepResult(detail=a.set_record_weights(step.zone_id, step.record, step.type, step.ttl,
-                                                              step.values, step.weights))
+                return StepResult(detail=a.set_record_weights(step.zone_id, step.record, step.type, step.weights))
             case _:
                 raise TypeError(f"unknown step type {type(step).__name__}")
 

@@ -3,7 +3,7 @@
 Each check runs before moto's handler and raises the error AWS answers, with AWS's error code
 (checked against botocore's service models: ecs InvalidParameterException; elbv2
 DuplicateListener, TargetGroupNotFound, TargetGroupAssociationLimit, InvalidConfigurationRequest,
-ValidationError, ResourceInUse; autoscaling ResourceInUse). Active while a world with `reject=True` is active; see
+ValidationError, ResourceInUse; autoscaling ResourceInUse; route53 InvalidChangeBatch, InvalidInput). Active while a world with `reject=True` is active; see
 `DIVERGENCES.md` for the documentation each follows.
 """
 
@@ -138,6 +138,20 @@ def _forwards_to(backend: Any, lb: Any, tg_arn: str) -> bool:
     return False
 
 
+def _check_authentication(actions: list[dict[str, Any]], member: str, *, creating: bool) -> None:
+    """An authenticate-oidc action needs its client secret, unless a modification reuses the existing one."""
+    for i, action in enumerate(actions or [], start=1):
+        if action.get("Type") != "authenticate-oidc":
+            continue
+        config = action.get("AuthenticateOidcConfig") or {}
+        reuse = str(config.get("UseExistingClientSecret", "false")).lower() == "true"
+        if config.get("ClientSecret") or (reuse and not creating):
+            continue
+        raise _elb_error("ValidationError", (
+            f"A client secret must be specified in '{member}.{i}.member.authenticateOidcConfig.clientSecret'"
+            + ("" if creating else ", or 'useExistingClientSecret' set to true to keep the existing one")))
+
+
 def _listener(backend: Any, arn: str) -> tuple[Any, Any] | tuple[None, None]:
     for lb in backend.load_balancers.values():
         if arn in lb.listeners:
@@ -158,7 +172,9 @@ def _create_listener(self: Any) -> None:
     if lb is None:
         return  # moto answers LoadBalancerNotFound
     _duplicate_port(lb, self._get_param("Port"))
-    _check_actions(self.elbv2_backend, lb, self._get_params().get("DefaultActions", []), "defaultActions")
+    actions = self._get_params().get("DefaultActions", [])
+    _check_actions(self.elbv2_backend, lb, actions, "defaultActions")
+    _check_authentication(actions, "defaultActions", creating=True)
 
 
 def _modify_listener(self: Any) -> None:
@@ -167,13 +183,16 @@ def _modify_listener(self: Any) -> None:
     if lb is None:
         return  # moto answers ListenerNotFound
     _duplicate_port(lb, self._get_param("Port"), except_arn=arn)
-    _check_actions(self.elbv2_backend, lb, self._get_param("DefaultActions", []), "defaultActions")
+    actions = self._get_param("DefaultActions", [])
+    _check_actions(self.elbv2_backend, lb, actions, "defaultActions")
+    _check_authentication(actions, "defaultActions", creating=False)
 
 
 def _create_rule(self: Any) -> None:
     params = self._get_params()
     lb, _ = _listener(self.elbv2_backend, params.get("ListenerArn", ""))
     _check_actions(self.elbv2_backend, lb, params.get("Actions", []), "actions")
+    _check_authentication(params.get("Actions", []), "actions", creating=True)
 
 
 def _modify_rule(self: Any) -> None:
@@ -182,7 +201,9 @@ def _modify_rule(self: Any) -> None:
     for candidate in self.elbv2_backend.load_balancers.values():
         if any(rule_arn in listener.rules for listener in candidate.listeners.values()):
             lb = candidate
-    _check_actions(self.elbv2_backend, lb, self._get_params().get("Actions", []), "actions")
+    actions = self._get_params().get("Actions", [])
+    _check_actions(self.elbv2_backend, lb, actions, "actions")
+    _check_authentication(actions, "actions", creating=False)
 
 
 def _delete_target_group(self: Any) -> None:
@@ -215,9 +236,58 @@ def _delete_auto_scaling_group(self: Any) -> None:
                                      "instances or pending Spot instance request(s) still in the group.")
 
 
+# --- Route53 --------------------------------------------------------------------------------------
+
+
+def _route53_error(code: str, message: str) -> Exception:
+    from moto.route53.exceptions import Route53ClientError
+
+    return Route53ClientError(code, message)
+
+
+def _is_address(value: str, version: int) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(value.strip()).version == version
+    except ValueError:
+        return False
+
+
+_ADDRESS_TYPES = {"A": (4, "ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address)"),
+                  "AAAA": (6, "AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address)")}
+
+
+def _check_record_set(action: str, record: dict[str, Any]) -> None:
+    alias = bool(record.get("AliasTarget"))
+    plain = "TTL" in record or bool(record.get("ResourceRecords"))
+    if alias and plain or not (alias or record.get("TrafficPolicyInstanceId")
+                               or ("TTL" in record and record.get("ResourceRecords"))):
+        found = "more than one" if alias and plain else "none"
+        raise _route53_error("InvalidInput", (
+            "Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or "
+            f"TrafficPolicyInstanceId], but found {found} in Change with [Action={action}, Name={record.get('Name')}, "
+            f"Type={record.get('Type')}, SetIdentifier={record.get('SetIdentifier', 'null')}]"))
+    version, problem = _ADDRESS_TYPES.get(str(record.get("Type")), (None, ""))
+    for value in [] if alias or version is None else record.get("ResourceRecords") or []:
+        text = value.get("Value", "") if isinstance(value, dict) else str(value)
+        if not _is_address(text, version):
+            raise _route53_error("InvalidChangeBatch",
+                                 f"[Invalid Resource Record: 'FATAL problem: {problem} encountered with '{text}'']")
+
+
+def _change_resource_record_sets(self: Any) -> None:
+    for change in self._get_param("ChangeBatch.Changes") or []:
+        if change.get("Action") in ("CREATE", "UPSERT"):
+            _check_record_set(change["Action"], change.get("ResourceRecordSet") or {})
+
+
 def install() -> None:
     _install_ecs()
     _install_elbv2()
+    from moto.route53.responses import Route53 as Route53Response
+
+    _before(Route53Response, "change_resource_record_sets", _change_resource_record_sets)
     from moto.autoscaling.responses import AutoScalingResponse
 
     _before(AutoScalingResponse, "delete_auto_scaling_group", _delete_auto_scaling_group)

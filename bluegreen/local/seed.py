@@ -39,6 +39,8 @@ from typing import Any, Iterator
 
 from bluegreen.domain.spec import EcsServices, Spec, SsmParameterDelivery
 from bluegreen.adapters.aws.session import Aws
+from bluegreen.local import seed_extras
+from bluegreen.local.seed_extras import Extras
 from bluegreen.local.world import seeding, simulating
 
 COLORS = ("blue", "green")
@@ -80,6 +82,8 @@ class SeedResult:
     classic_elb: str | None = None
     hosted_zone_id: str | None = None
     records: dict[str, str] = field(default_factory=dict)  # set identifier -> value
+    health_checks: dict[str, str] = field(default_factory=dict)  # color -> Route53 health check id (extras)
+    certificate_arn: str | None = None  # the HTTPS listeners' certificate (extras)
     alarms: tuple[str, ...] = ()
 
 
@@ -95,25 +99,28 @@ class _Network:
 
 def seed(aws: Aws, spec: Spec, *, live_color: str = "blue", image_tag: str = "v1",
          running: bool = True, deregistration_delay: int = 30, controller: str = "ECS",
-         ecs_strategy: str | None = None, scaling: dict[str, bool] | None = None) -> SeedResult:
+         ecs_strategy: str | None = None, scaling: dict[str, bool] | None = None,
+         extras: Extras | None = None) -> SeedResult:
     """Create everything `spec` refers to, with `live_color` serving 100% of the traffic.
 
     ECS services only: `controller` is their deployment controller type (ECS, CODE_DEPLOY, EXTERNAL),
     `ecs_strategy` their deployment strategy (ROLLING, BLUE_GREEN, LINEAR, CANARY; set with an update,
     which moto keeps where create drops it), and `scaling`, when given, the SuspendedState of an
-    Application Auto Scaling target registered for each service (1 to 4 tasks).
+    Application Auto Scaling target registered for each service (1 to 4 tasks). With `extras`, the
+    attributes a traffic shift must keep (see `seed_extras`).
     """
     with seeding():
         result = _seed(aws, spec, live_color=live_color, image_tag=image_tag, running=running,
                        deregistration_delay=deregistration_delay, controller=controller,
-                       ecs_strategy=ecs_strategy, scaling=scaling)
+                       ecs_strategy=ecs_strategy, scaling=scaling, extras=extras)
     if simulating() is not None:
         _record_targets(aws.for_region(spec.region), result)
     return result
 
 
 def _seed(aws: Aws, spec: Spec, *, live_color: str, image_tag: str, running: bool, deregistration_delay: int,
-          controller: str, ecs_strategy: str | None, scaling: dict[str, bool] | None) -> SeedResult:
+          controller: str, ecs_strategy: str | None, scaling: dict[str, bool] | None,
+          extras: Extras | None) -> SeedResult:
     if live_color not in COLORS:
         raise ValueError(f"live_color must be blue or green, not {live_color!r}")
     aws = aws.for_region(spec.region)
@@ -151,6 +158,8 @@ def _seed(aws: Aws, spec: Spec, *, live_color: str, image_tag: str, running: boo
             _forward_listener(aws, result.load_balancers[first.load_balancer], first.load_balancer,
                               traffic.test_listener.port, [(tg[live_color], 100), (tg[idle_color], 0)],
                               None, spec.service, result)
+        if extras is not None:
+            seed_extras.routes(aws, spec, result, live_color, extras)
     elif traffic.target_group:
         lb_name = f"{spec.service}-alb"
         lb_arn = _alb(aws, lb_name, net, result)
@@ -175,9 +184,9 @@ def _seed(aws: Aws, spec: Spec, *, live_color: str, image_tag: str, running: boo
         _seed_ecs(aws, spec, net, result, color_tgs, live_color, image_tag, running, controller)
         _ecs_extras(aws, spec, ecs_strategy, scaling)
     if asg:
-        _seed_asg(aws, spec, net, result, color_tgs, live_color)
+        _seed_asg(aws, spec, net, result, color_tgs, live_color, extras)
     if traffic.dns:
-        _seed_dns(aws, spec, result, live_color)
+        _seed_dns(aws, spec, result, live_color, extras)
     if spec.health.alarms:
         _alarms(aws, spec.health.alarms, spec.service)
         result.alarms = tuple(spec.health.alarms)
@@ -595,7 +604,7 @@ def user_data_from_parameter(parameter: str, host_port: int, container_port: int
 
 
 def _seed_asg(aws: Aws, spec: Spec, net: _Network, result: SeedResult, color_tgs: dict[str, list[str]],
-              live_color: str) -> None:
+              live_color: str, extras: Extras | None = None) -> None:
     asg = spec.asg
     assert asg is not None and result.image is not None
     delivery = asg.image_delivery
@@ -632,7 +641,7 @@ def _seed_asg(aws: Aws, spec: Spec, net: _Network, result: SeedResult, color_tgs
         size = (2, 2, 4) if live else (0, 0, 0)
         autoscaling.create_auto_scaling_group(
             AutoScalingGroupName=name,
-            LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"], "Version": "$Latest"},
+            **seed_extras.group_launch(template["LaunchTemplateId"], extras),
             MinSize=size[0], DesiredCapacity=size[1], MaxSize=size[2],
             VPCZoneIdentifier=",".join(net.subnet_ids),
             HealthCheckType="ELB" if live else "EC2", HealthCheckGracePeriod=60,
@@ -652,7 +661,7 @@ def _seed_asg(aws: Aws, spec: Spec, net: _Network, result: SeedResult, color_tgs
 # --- DNS and alarms -----------------------------------------------------------------------------
 
 
-def _seed_dns(aws: Aws, spec: Spec, result: SeedResult, live_color: str) -> None:
+def _seed_dns(aws: Aws, spec: Spec, result: SeedResult, live_color: str, extras: Extras | None = None) -> None:
     dns = spec.dns
     assert dns is not None
     route53 = aws.client("route53")
@@ -678,8 +687,9 @@ def _seed_dns(aws: Aws, spec: Spec, result: SeedResult, live_color: str) -> None
         }
         if dns.health_check_ids:
             record["HealthCheckId"] = dns.health_check_ids.of(color)
-        changes.append({"Action": "UPSERT", "ResourceRecordSet": record})
         result.records[color] = dns.endpoints.of(color)
+        record = seed_extras.dns_record(aws, spec, result, color, record, extras)
+        changes.append({"Action": "UPSERT", "ResourceRecordSet": record})
     route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
         "Comment": f"bluegreen seed: {live_color} live", "Changes": changes})
 

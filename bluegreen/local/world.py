@@ -8,7 +8,7 @@ threads, no races, and with a `VirtualClock` a 300 s deregistration delay is one
 
 One world is active per process (`activate` / `deactivate`); moto's own behaviour is untouched
 when none is. The patches are installed once by `install()` and live in the modules by service
-(`ecs`, `elb`, `autoscaling`, `rejections`); every way they differ from moto is listed in
+(`ecs`, `elb`, `autoscaling`, `rejections`, `answers`); every way they differ from moto is listed in
 `DIVERGENCES.md` with the AWS documentation it follows.
 """
 
@@ -227,13 +227,14 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from bluegreen.local import autoscaling, ecs, elb, rejections
+        from bluegreen.local import answers, autoscaling, ecs, elb, rejections
 
         _hook_requests()
         elb.install()
         ecs.install()
         autoscaling.install()
         rejections.install()
+        answers.install()
         _installed = True
 
 

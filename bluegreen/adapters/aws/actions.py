@@ -10,7 +10,12 @@ import copy
 from typing import Any, Mapping
 
 from bluegreen.adapters.aws.errors import aws_exceptions, is_not_found
+from bluegreen.adapters.aws.rewrites import (
+    forward_weights, group_launch_template, kept_around_forward, kept_in_record_sets, reweighted_actions,
+    with_launch_template, writable_record_set,
+)
 from bluegreen.adapters.aws.session import Aws
+from bluegreen.domain.weights import same_split
 
 # describe_task_definition returns these; register_task_definition refuses them.
 _READ_ONLY_TD_FIELDS = {
@@ -77,22 +82,22 @@ class AwsActions:
     # --- load balancers ----------------------------------------------------------------------
 
     def set_weights(self, listener_arn: str, rule_arn: str | None, weights: Mapping[str, int]) -> str:
+        """Only the forward action's weights change: the live action list is read and written back whole."""
         elb = self.aws.client("elbv2")
         if rule_arn:
-            rule = elb.describe_rules(RuleArns=[rule_arn])["Rules"][0]
-            actions = rule["Actions"]
+            actions = elb.describe_rules(RuleArns=[rule_arn])["Rules"][0]["Actions"]
         else:
             actions = elb.describe_listeners(ListenerArns=[listener_arn])["Listeners"][0]["DefaultActions"]
         current = forward_weights(actions)
-        if current == dict(weights):
+        if same_split(current, current | dict(weights)):
             return "weights already " + _fmt(weights)
-        action = {"Type": "forward", "ForwardConfig": {
-            "TargetGroups": [{"TargetGroupArn": arn, "Weight": w} for arn, w in weights.items()]}}
+        written = reweighted_actions(actions, weights)
         if rule_arn:
-            elb.modify_rule(RuleArn=rule_arn, Actions=[action])
+            elb.modify_rule(RuleArn=rule_arn, Actions=written)
         else:
-            elb.modify_listener(ListenerArn=listener_arn, DefaultActions=[action])
-        return f"weights {_fmt(current)} -> {_fmt(weights)}"
+            elb.modify_listener(ListenerArn=listener_arn, DefaultActions=written)
+        kept = kept_around_forward(actions)
+        return f"weights {_fmt(current)} -> {_fmt(weights)}" + (f" (kept: {', '.join(kept)})" if kept else "")
 
     # --- Auto Scaling ----------------------------------------------------------------------------
 
@@ -119,19 +124,25 @@ class AwsActions:
 
     def update_group(self, group: str, min_size: int, max_size: int, desired: int,
                      launch_template: str | None, version: str | None) -> str:
+        """Capacity, and the launch template version where one is given: in the group's mixed-instances
+        policy when it has one (a plain `LaunchTemplate` would replace the policy and its instance mix)."""
         asg = self.aws.client("autoscaling")
         current = self._group(group)
-        lt = current.get("LaunchTemplate") or {}
+        lt = group_launch_template(current)
         same_lt = version is None or (lt.get("LaunchTemplateName") == launch_template and str(lt.get("Version")) == version)
         if same_lt and (current["MinSize"], current["MaxSize"], current["DesiredCapacity"]) == (min_size, max_size, desired):
             return f"{group} already {min_size}/{desired}/{max_size}"
         args: dict[str, Any] = {"AutoScalingGroupName": group, "MinSize": min_size, "MaxSize": max_size,
                                 "DesiredCapacity": desired}
-        if version is not None:
+        mixed = current.get("MixedInstancesPolicy")
+        if version is not None and launch_template is not None and mixed:
+            args["MixedInstancesPolicy"] = with_launch_template(mixed, launch_template, version)
+        elif version is not None:
             args["LaunchTemplate"] = {"LaunchTemplateName": launch_template, "Version": version}
         asg.update_auto_scaling_group(**args)
+        where = " (in its mixed instances policy)" if "MixedInstancesPolicy" in args else ""
         return (f"{group}: {current['MinSize']}/{current['DesiredCapacity']}/{current['MaxSize']} -> "
-                f"{min_size}/{desired}/{max_size}" + (f", launch template v{version}" if version else ""))
+                f"{min_size}/{desired}/{max_size}" + (f", launch template v{version}{where}" if version else ""))
 
     def suspend_processes(self, group: str, processes: list[str], resume: bool) -> str:
         asg = self.aws.client("autoscaling")
@@ -163,16 +174,22 @@ class AwsActions:
                      health_check_type: str, health_check_grace: int, tags: Mapping[str, str],
                      target_group_arns: list[str]) -> str:
         asg = self.aws.client("autoscaling")
-        if asg.describe_auto_scaling_groups(AutoScalingGroupNames=[group])["AutoScalingGroups"]:
+        found = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[group, copy_of])["AutoScalingGroups"]
+        if any(g["AutoScalingGroupName"] == group for g in found):
             return f"{group} already exists"
+        # The copy runs the same instance mix as the live group: its mixed-instances policy, if it has one.
+        mixed = next((g.get("MixedInstancesPolicy") for g in found if g["AutoScalingGroupName"] == copy_of), None)
+        source: dict[str, Any] = ({"MixedInstancesPolicy": with_launch_template(mixed, launch_template, version)}
+                                  if mixed else
+                                  {"LaunchTemplate": {"LaunchTemplateName": launch_template, "Version": version}})
         asg.create_auto_scaling_group(
-            AutoScalingGroupName=group, MinSize=0, MaxSize=0, DesiredCapacity=0,
-            LaunchTemplate={"LaunchTemplateName": launch_template, "Version": version},
+            AutoScalingGroupName=group, MinSize=0, MaxSize=0, DesiredCapacity=0, **source,
             VPCZoneIdentifier=",".join(subnets), HealthCheckType=health_check_type,
             HealthCheckGracePeriod=health_check_grace,
             Tags=[{"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in tags.items()],
             **({"TargetGroupARNs": target_group_arns} if target_group_arns else {}))
-        return f"created {group} (copy of {copy_of}, launch template {launch_template} v{version})"
+        how = " in its mixed instances policy" if mixed else ""
+        return f"created {group} (copy of {copy_of}, launch template {launch_template} v{version}{how})"
 
     def delete_group(self, group: str) -> str:
         found = self.aws.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[group])
@@ -189,16 +206,45 @@ class AwsActions:
 
     # --- Route53 ------------------------------------------------------------------------------------
 
-    def set_record_weights(self, zone_id: str, record: str, type_: str, ttl: int, values: Mapping[str, str],
-                           weights: Mapping[str, int]) -> str:
+    def set_record_weights(self, zone_id: str, record: str, type_: str, weights: Mapping[str, int]) -> str:
+        """Only the weights change: each color's live record set is UPSERTed as listed, with its new
+        weight (alias target, health check, TTL and values kept)."""
         r53 = self.aws.client("route53")
-        changes = [{"Action": "UPSERT", "ResourceRecordSet": {
-            "Name": record, "Type": type_, "SetIdentifier": set_id, "Weight": weights[set_id], "TTL": ttl,
-            "ResourceRecords": [{"Value": values[set_id]}]}} for set_id in weights]
+        live = self._weighted_record_sets(zone_id, record, type_)
+        missing = [set_id for set_id in weights if set_id not in live]
+        if missing:
+            raise LookupError(f"no weighted {type_} record {record} with set identifier {', '.join(missing)} "
+                              f"in zone {zone_id}: it is not recreated from the plan")
+        current = {set_id: int(live[set_id].get("Weight", 0)) for set_id in weights}
+        if current == dict(weights):
+            return f"{record}: weights already {_fmt(weights)}"
+        changes = [{"Action": "UPSERT", "ResourceRecordSet": writable_record_set(live[set_id], weights[set_id])}
+                   for set_id in weights]
         change = r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
             "Comment": "bluegreen", "Changes": changes})["ChangeInfo"]
         status = self._wait_insync(change["Id"], change["Status"])
-        return f"{record}: {_fmt(weights)} (change {change['Id'].rsplit('/', 1)[-1]} {status})"
+        kept = kept_in_record_sets([live[s] for s in weights])
+        return (f"{record}: {_fmt(current)} -> {_fmt(weights)}" + (f" (kept: {', '.join(kept)})" if kept else "")
+                + f" (change {change['Id'].rsplit('/', 1)[-1]} {status})")
+
+    def _weighted_record_sets(self, zone_id: str, record: str, type_: str) -> dict[str, dict[str, Any]]:
+        """Set identifier -> the record set named `record` of `type_`, as listed (sorted by name and type)."""
+        r53 = self.aws.client("route53")
+        wanted = _dns(record)
+        found: dict[str, dict[str, Any]] = {}
+        kwargs: dict[str, Any] = {"HostedZoneId": zone_id, "StartRecordName": record, "StartRecordType": type_}
+        while True:
+            page = r53.list_resource_record_sets(**kwargs)
+            sets = page["ResourceRecordSets"]
+            for listed in sets:
+                if _dns(listed["Name"]) == wanted and listed["Type"] == type_ and "SetIdentifier" in listed:
+                    found.setdefault(listed["SetIdentifier"], listed)
+            past = any(_dns(s["Name"]) != wanted or s["Type"] != type_ for s in sets)
+            if past or not page.get("IsTruncated"):
+                return found
+            kwargs.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
+            if page.get("NextRecordIdentifier"):
+                kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
 
     def _wait_insync(self, change_id: str, status: str, deadline: float = 300.0) -> str:
         """Route53 applies a change to all its name servers before it reports INSYNC."""
@@ -234,19 +280,6 @@ def new_revision_body(live: Mapping[str, Any], container: str, image: str, envir
     return body
 
 
-def forward_weights(actions: list[Mapping[str, Any]]) -> dict[str, int]:
-    """Target group ARN -> weight of a forward action (a plain TargetGroupArn counts as 100%)."""
-    for action in actions:
-        if action.get("Type") != "forward":
-            continue
-        groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
-        if groups:
-            return {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
-        if action.get("TargetGroupArn"):
-            return {action["TargetGroupArn"]: 100}
-    return {}
-
-
 def _suspension(state: Mapping[str, bool]) -> str:
     held = [name for key, name in (("DynamicScalingInSuspended", "scale-in"), ("DynamicScalingOutSuspended", "scale-out"),
                                    ("ScheduledScalingSuspended", "scheduled")) if state.get(key)]
@@ -255,6 +288,11 @@ def _suspension(state: Mapping[str, bool]) -> str:
 
 def _fmt(weights: Mapping[str, int]) -> str:
     return ", ".join(f"{_tg_name(k)}={v}" for k, v in weights.items())
+
+
+def _dns(name: str) -> str:
+    """Route53 lists names with a trailing dot and `*` as `\\052`; compare without either."""
+    return name.replace("\\052", "*").rstrip(".").lower()
 
 
 def _tg_name(arn: str) -> str:

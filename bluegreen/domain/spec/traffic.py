@@ -38,8 +38,13 @@ class TestListener(Model):
 class Dns(Model):
     hosted_zone: str = Field(description="Zone name (example.com) or id (Z123...).")
     record: str = Field(description="Record name, e.g. api.example.com")
-    endpoints: ColorPair = Field(description="Each color's endpoint hostname (CNAME value).")
-    ttl: Duration = Field(description="The record's TTL; each traffic step holds at least this long.")
+    endpoints: ColorPair = Field(description=(
+        "Each color's endpoint hostname: the CNAME value, or the alias target (its load balancer's DNS "
+        "name) of a weighted alias record. A record whose set identifier is the color's name is found "
+        "either way; only the weights are ever changed."))
+    ttl: Duration = Field(description=(
+        "The record's TTL: each traffic step holds at least this long (or the live records' own TTL, "
+        "if longer). The records keep their TTL; it is never rewritten."))
     health_check_ids: ColorPair | None = None
     target_groups: ColorPair | None = Field(None, description="Each color's target group, for gates.")
 

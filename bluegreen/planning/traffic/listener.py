@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Sequence
 
 from bluegreen.domain.colors import COLORS, Color
+from bluegreen.domain.durations import format_duration
 from bluegreen.domain.snapshot import Listener, Rule, TargetGroup
 from bluegreen.domain.spec import Route, TestListener
 from bluegreen.domain.steps import SetWeights, Step
+from bluegreen.domain.weights import percentages
 from bluegreen.planning.context import Context, Refused
 from bluegreen.planning.gates import unique
 from bluegreen.planning.shift import Move, live_color_from_weights, shift_steps
@@ -48,9 +50,10 @@ class Routes:
         """The color every route forwards to; the weights go into the plan's state."""
         colors: set[Color] = set()
         for route in self.routes:
-            _, _, weights = self.weights(route)
-            self.ctx.state.append(f"listener {route.label}: blue {weights[Color.BLUE]}% ({route.blue_target_group}), "
-                                  f"green {weights[Color.GREEN]}% ({route.green_target_group})")
+            _, rule, weights = self.weights(route)
+            share = percentages(weights)
+            self.ctx.state.append(f"listener {route.label}: blue {share[Color.BLUE]}% ({route.blue_target_group}), "
+                                  f"green {share[Color.GREEN]}% ({route.green_target_group})" + _kept(rule))
             colors.add(live_color_from_weights(weights, f"listener {route.label}"))
         if len(colors) > 1:
             raise Refused("routes disagree on the live color: some forward to blue, others to green")
@@ -108,3 +111,11 @@ class Routes:
             return out
 
         return move
+
+
+def _kept(rule: Rule) -> str:
+    """What the weight changes leave as it is, said where the weights are shown."""
+    around = [a for a in rule.actions if a != "forward"]
+    kept = ([f"{' and '.join(around)} before the forward"] if around else []) + (
+        [f"stickiness {format_duration(rule.stickiness)}"] if rule.stickiness else [])
+    return f"; kept as is: {', '.join(kept)}" if kept else ""
