@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 
 from bluegreen.cli.main import main
 from bluegreen.specfiles.reference import readme_section, spec_reference
@@ -61,12 +63,80 @@ def test_readme_opens_with_the_demo_and_the_test_command():
     assert ci.rstrip().endswith("exec ./scripts/test")
 
 
-def test_scripts_demo_runs_the_demo_end_to_end():
-    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    result = subprocess.run(["./scripts/demo"], capture_output=True, text=True, timeout=600, cwd=REPO, env=env)
+def externally_managed_python() -> Path | None:
+    """A stock distribution python3 marked EXTERNALLY-MANAGED (PEP 668), as on Debian 12 / Ubuntu 23.04+."""
+    system = Path("/usr/bin/python3")
+    if not system.exists():
+        return None
+    probe = subprocess.run([str(system), "-c", "import sysconfig; print(sysconfig.get_path('stdlib'))"],
+                           capture_output=True, text=True)
+    marked = probe.returncode == 0 and (Path(probe.stdout.strip()) / "EXTERNALLY-MANAGED").exists()
+    return system if marked else None
 
-    assert result.returncode == 0, result.stderr[-2000:]
+
+def copy_of_the_checkout(target: Path) -> Path:
+    """The tracked files as they are in the working tree (a fresh clone, without its history)."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    for name in filter(None, files.decode().split("\0")):
+        source = REPO / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
+def test_scripts_demo_on_a_stock_externally_managed_python_makes_its_own_venv(tmp_path):
+    """The README's first command, as a newcomer runs it: only the system python3 on PATH (PEP 668)."""
+    python = externally_managed_python()
+    if python is None:
+        message = "no PEP 668-marked /usr/bin/python3 (Debian 12: apt-get install python3 python3-venv)"
+        if os.environ.get("CI") == "true":
+            raise AssertionError(message)
+        pytest.skip(message)
+    checkout = copy_of_the_checkout(tmp_path / "bluegreen")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+           # the user's pip cache only saves downloads; what gets installed is decided as on a fresh machine
+           "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR") or str(Path.home() / ".cache" / "pip")}
+    for name in ("DOCKER_HOST", "BLUEGREEN_REGISTRY"):  # the engine scripts/test started, when there is one
+        if name in os.environ:
+            env[name] = os.environ[name]
+
+    result = subprocess.run(["./scripts/demo"], capture_output=True, text=True, timeout=900, cwd=checkout, env=env)
+
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "created the project's virtual environment in .venv" in result.stdout
     assert "traffic switched: 100% on green" in result.stdout
+    assert "run it as .venv/bin/bluegreen" in result.stdout
+    venv_python = checkout / ".venv" / "bin" / "python"
+    assert subprocess.run([str(venv_python), "-c", "import sys; assert sys.prefix != sys.base_prefix"]).returncode == 0
+    assert not any(Path("/usr/lib/python3/dist-packages").glob("bluegreen*"))  # nothing went into the system python
+
+
+def test_scripts_say_in_one_line_which_package_gives_venv_when_python_has_none(tmp_path):
+    """With python3 and git alone (no python3-venv), the first command prints the fix and exits non-zero."""
+    checkout = copy_of_the_checkout(tmp_path / "bluegreen")
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    python3 = fake_bin / "python3"  # a python whose `-m venv` fails as Debian's does without ensurepip
+    python3.write_text(f"""#!/bin/sh
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+  echo "The virtual environment was not created successfully because ensurepip is not available." >&2
+  exit 1
+fi
+exec {getattr(sys, "_base_executable", sys.executable)} "$@"
+""")
+    python3.chmod(0o755)
+    env = {"PATH": f"{fake_bin}:/usr/bin:/bin", "HOME": str(tmp_path)}
+
+    for script in ("./scripts/demo", "./scripts/test"):
+        result = subprocess.run([script], capture_output=True, text=True, timeout=60, cwd=checkout, env=env)
+
+        assert result.returncode != 0
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "install python3-venv" in lines[0], result.stderr
+        assert not (checkout / ".venv").exists()
 
 
 def test_every_bluegreen_command_in_the_readme_runs_in_order_against_the_emulator(aws, workdir, placer, capsys):
