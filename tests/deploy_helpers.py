@@ -19,6 +19,10 @@ from bluegreen.specfiles.loader import load_spec
 REPO = Path(__file__).resolve().parent.parent
 
 FAST = {"deadline": "8s", "interval": "200ms", "bake": "600ms"}
+# AWS's own pace, for tests on the realistic emulator and its virtual clock (`clock` fixtures): a
+# 10-minute deadline and 1-minute bakes cost milliseconds there, and tasks really take ~15 s to run
+# and targets 30 s to pass their health checks.
+REALISTIC = {"deadline": "10m", "interval": "10s", "bake": "1m"}
 
 # Runs the real CLI, but SIGKILLs itself right after step number KILL_AFTER_STEP succeeds.
 KILLER = """
@@ -38,10 +42,11 @@ run()
 """
 
 
-def write_spec(workdir: Path, name: str, **overrides: Any) -> Path:
-    """deployments/<name>.yaml with short waits (and any section overrides), written under workdir."""
+def write_spec(workdir: Path, name: str, *, timings: dict[str, str] = FAST, **overrides: Any) -> Path:
+    """deployments/<name>.yaml with `timings` (short real waits by default) and any section
+    overrides, written under workdir."""
     data = yaml.safe_load((REPO / "deployments" / f"{name}.yaml").read_text())
-    data["health"] = {**data.get("health", {}), **FAST}
+    data["health"] = {**data.get("health", {}), **timings}
     data.setdefault("rollback", {})["keep_blue_warm"] = "1s"
     data.pop("image", None)
     data["image"] = {"repository": name}

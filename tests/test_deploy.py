@@ -13,7 +13,8 @@ import pytest
 from bluegreen.cli.main import main
 from bluegreen.state.local import LocalStore
 
-from deploy_helpers import deploy_until_step_starts, json_events, listener_weights, run_cli, seeded, write_spec
+from deploy_helpers import (REALISTIC, deploy_until_step_starts, json_events, listener_weights, run_cli, seeded,
+                            write_spec)
 
 
 def service(aws, name: str, cluster: str = "prod") -> dict:
@@ -34,8 +35,16 @@ def web_weights(aws) -> dict[str, int]:
 
 
 @pytest.fixture
-def web(aws, workdir, placer):
-    path = write_spec(workdir, "web")
+def clock(product_on_virtual_clock):
+    """The realistic emulator (tasks start, targets pass health checks, blue drains) and the CLI
+    in this process on one virtual clock: a deploy at AWS's pace costs milliseconds of real time.
+    Tests that run the CLI in a subprocess (signals, kill -9, a second process) stay on real time."""
+    return product_on_virtual_clock
+
+
+@pytest.fixture
+def web(aws, workdir, clock):
+    path = write_spec(workdir, "web", timings=REALISTIC)
     return seeded(aws.endpoint_url, path) | {"path": path}
 
 
@@ -55,19 +64,19 @@ def test_target_group_swap_moves_all_traffic_to_green_with_the_new_digest(aws, w
     assert "traffic switched" in out
 
 
-def test_blue_is_scaled_down_once_keep_warm_has_passed(aws, web):
+def test_blue_is_scaled_down_once_keep_warm_has_passed(aws, web, clock):
     assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
     assert service(aws, "web-blue")["desiredCount"] == 2  # still warm
 
-    time.sleep(1.1)  # keep_blue_warm is 1s in these specs
+    clock.sleep(2)  # keep_blue_warm is 1s in these specs
     assert main(["finalize", "web"]) == 0
 
     assert service(aws, "web-blue")["desiredCount"] == 0
     assert LocalStore(".bluegreen").current("web")["status"] == "succeeded"
 
 
-def test_finalize_before_the_keep_warm_deadline_changes_nothing(aws, workdir, placer):
-    path = write_spec(workdir, "web", rollback={"keep_blue_warm": "1h"})
+def test_finalize_before_the_keep_warm_deadline_changes_nothing(aws, workdir, clock):
+    path = write_spec(workdir, "web", timings=REALISTIC, rollback={"keep_blue_warm": "1h"})
     seeded(aws.endpoint_url, path)
     assert main(["deploy", str(path), "--image-tag", "v2"]) == 0
 
@@ -90,8 +99,8 @@ def test_the_next_deployment_goes_to_the_other_color(aws, web):
         aws.client("ecr").describe_images(repositoryName="web", imageIds=[{"imageTag": "v3"}])["imageDetails"][0]["imageDigest"])
 
 
-def test_task_definition_swap_runs_the_new_revision(aws, workdir, placer):
-    path = write_spec(workdir, "worker")
+def test_task_definition_swap_runs_the_new_revision(aws, workdir, clock):
+    path = write_spec(workdir, "worker", timings=REALISTIC)
     env = seeded(aws.endpoint_url, path)
     before = service(aws, "worker")["taskDefinition"]
 
@@ -311,11 +320,11 @@ def test_json_events_are_one_object_per_line_with_traffic_switched_and_drained_a
     assert all({"time", "elapsed", "event", "message"} <= set(e) for e in events)
 
 
-def test_a_team_can_keep_locks_journal_and_history_in_dynamodb(aws, workdir, placer):
+def test_a_team_can_keep_locks_journal_and_history_in_dynamodb(aws, workdir, clock):
     from bluegreen.adapters.aws.session import Aws
     from bluegreen.adapters.aws.dynamo_store import DynamoStore, ensure_table
 
-    path = write_spec(workdir, "web", state={"backend": "dynamodb", "table": "bluegreen-state"})
+    path = write_spec(workdir, "web", timings=REALISTIC, state={"backend": "dynamodb", "table": "bluegreen-state"})
     seeded(aws.endpoint_url, path)
     dynamo = Aws("us-east-1", endpoint_url=aws.endpoint_url)
     ensure_table(dynamo, "bluegreen-state")
@@ -371,14 +380,14 @@ def test_a_stale_lock_from_another_machine_blocks_until_unlock_force(aws, web, c
     assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
 
 
-def test_rollback_after_blue_was_scaled_down_redeploys_the_previous_good_image(aws, web):
+def test_rollback_after_blue_was_scaled_down_redeploys_the_previous_good_image(aws, web, clock):
     from bluegreen.adapters.aws.session import Aws
     from bluegreen.local.seed import put_image
 
     put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "web", "v3")
     assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
     assert main(["deploy", str(web["path"]), "--image-tag", "v3"]) == 0  # blue now runs v3
-    time.sleep(1.1)
+    clock.sleep(2)
     assert main(["finalize", "web"]) == 0  # green (v2) scaled down: not warm any more
 
     assert main(["rollback", "web"]) == 0
@@ -388,9 +397,9 @@ def test_rollback_after_blue_was_scaled_down_redeploys_the_previous_good_image(a
     assert container_image(aws, service(aws, "web-green")["taskDefinition"], "web") == v2
 
 
-def test_rollback_to_a_digest_from_history(aws, web):
+def test_rollback_to_a_digest_from_history(aws, web, clock):
     assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
-    time.sleep(1.1)
+    clock.sleep(2)
     assert main(["finalize", "web"]) == 0
     v1_digest = aws.client("ecr").describe_images(repositoryName="web", imageIds=[{"imageTag": "v1"}])["imageDetails"][0]["imageDigest"]
 
