@@ -23,7 +23,7 @@ import yaml
 from bluegreen.cli.main import main
 from bluegreen.state.local import LocalStore
 
-from deploy_helpers import REPO, run_cli, seeded, write_spec
+from deploy_helpers import REALISTIC, REPO, run_cli, seeded, write_spec
 
 ALL_PROCESSES = {"AlarmNotification", "AZRebalance", "ScheduledActions"}  # legacy.yaml's suspend_processes
 
@@ -53,13 +53,33 @@ def write_api(workdir: Path, **overrides: Any) -> Path:
 
 
 @pytest.fixture
-def legacy(aws, workdir):
+def clock(product_on_virtual_clock):
+    """The realistic emulator (instances boot, targets pass health checks, tasks start) and the CLI
+    in this process on one virtual clock. Tests that watch the emulator from a thread or run the
+    CLI in a subprocess stay on real time with the fast specs."""
+    return product_on_virtual_clock
+
+
+@pytest.fixture
+def legacy(aws, workdir, clock):
+    path = write_legacy(workdir, timings=REALISTIC)
+    return seeded(aws.endpoint_url, path) | {"path": path}
+
+
+@pytest.fixture
+def api(aws, workdir, clock):
+    path = write_api(workdir, timings=REALISTIC)
+    return seeded(aws.endpoint_url, path) | {"path": path}
+
+
+@pytest.fixture
+def legacy_on_real_time(aws, workdir):
     path = write_legacy(workdir)
     return seeded(aws.endpoint_url, path) | {"path": path}
 
 
 @pytest.fixture
-def api(aws, workdir):
+def api_on_real_time(aws, workdir):
     path = write_api(workdir)
     return seeded(aws.endpoint_url, path) | {"path": path}
 
@@ -158,7 +178,7 @@ def plan_json(capsys, *args: str) -> dict[str, Any]:
 # --- happy paths -------------------------------------------------------------------------------------
 
 
-def test_asg_swap_attaches_green_with_the_new_digest_in_its_user_data_then_scales_blue_down(aws, legacy, capsys):
+def test_asg_swap_attaches_green_with_the_new_digest_in_its_user_data_then_scales_blue_down(aws, legacy, clock, capsys):
     assert main(["deploy", str(legacy["path"]), "--image-tag", "v2"]) == 0
 
     assert attached(aws) == {"legacy-green"}
@@ -175,7 +195,7 @@ def test_asg_swap_attaches_green_with_the_new_digest_in_its_user_data_then_scale
     assert group(aws, "legacy-blue")["DesiredCapacity"] == 2  # kept warm, detached
     assert "traffic switched: 100% on green" in capsys.readouterr().out
 
-    time.sleep(1.1)  # keep_blue_warm is 1s in the fast spec
+    clock.sleep(2)  # keep_blue_warm is 1s in these specs
     assert main(["finalize", "legacy"]) == 0
 
     blue = group(aws, "legacy-blue")
@@ -184,7 +204,7 @@ def test_asg_swap_attaches_green_with_the_new_digest_in_its_user_data_then_scale
     assert LocalStore(".bluegreen").current("legacy")["status"] == "succeeded"
 
 
-def test_dns_cutover_moves_the_weights_to_green_then_scales_blue_down(aws, api, capsys):
+def test_dns_cutover_moves_the_weights_to_green_then_scales_blue_down(aws, api, clock, capsys):
     assert main(["deploy", str(api["path"]), "--image-tag", "v2"]) == 0
 
     assert record_weights(aws) == {"blue": 0, "green": 100}
@@ -194,7 +214,7 @@ def test_dns_cutover_moves_the_weights_to_green_then_scales_blue_down(aws, api, 
     assert (latest["result"], latest["strategy"], latest["image"]) == ("succeeded", "dns-cutover", pinned(api))
     assert service(aws, "api-blue")["desiredCount"] == 2  # kept warm
 
-    time.sleep(1.1)
+    clock.sleep(2)
     assert main(["finalize", "api"]) == 0
 
     assert service(aws, "api-blue")["desiredCount"] == 0
@@ -335,7 +355,8 @@ def test_step_counts_match_the_plans(aws, legacy, api, capsys):
 
 
 @pytest.mark.parametrize("kill_after", range(1, LEGACY_STEPS + 1))
-def test_asg_sigkill_after_any_step_then_rollback_leaves_one_group_attached(aws, legacy, kill_after):
+def test_asg_sigkill_after_any_step_then_rollback_leaves_one_group_attached(aws, legacy_on_real_time, kill_after):
+    legacy = legacy_on_real_time
     killed = run_cli("deploy", str(legacy["path"]), "--image-tag", "v2", killer=kill_after)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
 
@@ -352,7 +373,8 @@ def test_asg_sigkill_after_any_step_then_rollback_leaves_one_group_attached(aws,
 
 
 @pytest.mark.parametrize("kill_after", range(1, API_STEPS + 1))
-def test_dns_sigkill_after_any_step_then_rollback_leaves_the_weights_on_one_color(aws, api, kill_after):
+def test_dns_sigkill_after_any_step_then_rollback_leaves_the_weights_on_one_color(aws, api_on_real_time, kill_after):
+    api = api_on_real_time
     killed = run_cli("deploy", str(api["path"]), "--image-tag", "v2", killer=kill_after)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
 
