@@ -112,8 +112,11 @@ class Session:
     def runner(self, plan: Plan, record: Deployment, *, resumed: bool = True) -> Runner:
         """The runner for `record`; `resumed` reads what its journal already holds (outputs, started steps)."""
         writer, service, deployment_id = self.journal_writer, self.service, record.id
+        mutating = {step.id for step in plan.steps if step.mutates}
 
         def journal(event: str, **data: Any) -> None:
+            if event == "rollback.started" or (event == "step.started" and data.get("step") in mutating):
+                self.ctx.aws_changed = True  # before the call: a crash inside it may have changed AWS
             writer.append(service, deployment_id, {"event": event, **data})
 
         actions, observer = (self.adapters or self._aws_adapters)()
