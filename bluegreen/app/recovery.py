@@ -35,6 +35,8 @@ def promote(session: Session, *, wait_finalize: bool = False) -> int:
 
 def resume(session: Session, *, wait_finalize: bool = False) -> int:
     with session.locked("resume"):
+        if _died_before_recording(session):
+            return 0
         record = _current(session)
         if record.status is Status.PAUSED:
             return _promote(session, record, wait_finalize)
@@ -60,6 +62,8 @@ def abort(session: Session) -> int:
 def rollback(session: Session, *, to: str | None = None) -> int:
     """Put production traffic back on the last good color, whatever state things are in."""
     with session.locked("rollback"):
+        if to is None and _died_before_recording(session):
+            return 0
         record = _current(session)
         if to is not None:
             return _redeploy(session, _recorded_with(session, to))
@@ -94,6 +98,17 @@ def finalize(session: Session, *, now: bool = False) -> int:
 
 
 # --- shared ------------------------------------------------------------------------------------------
+
+
+def _died_before_recording(session: Session) -> bool:
+    """A deploy killed after it took the lock and before it wrote its record changed nothing in AWS (the
+    record is written before the first step): clearing its lock, which `locked` did, is the whole recovery."""
+    dead = session.dead_holder
+    if dead is None or dead.operation != "deploy" or session.records.get(dead.deployment_id) is not None:
+        return False
+    session.events.emit("recovery.nothing-to-undo", f"deploy {dead.deployment_id} (pid {dead.pid}) died before it "
+                        "recorded or changed anything; its lock is cleared and there is nothing to undo")
+    return True
 
 
 def _current(session: Session) -> Deployment:
