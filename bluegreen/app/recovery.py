@@ -35,7 +35,7 @@ def promote(session: Session, *, wait_finalize: bool = False) -> int:
 
 def resume(session: Session, *, wait_finalize: bool = False) -> int:
     with session.locked("resume"):
-        if _died_before_recording(session):
+        if _died_before_recording(session) or _nothing_recorded(session, "resume"):
             return 0
         record = _current(session)
         if record.status is Status.PAUSED:
@@ -62,7 +62,7 @@ def abort(session: Session) -> int:
 def rollback(session: Session, *, to: str | None = None) -> int:
     """Put production traffic back on the last good color, whatever state things are in."""
     with session.locked("rollback"):
-        if to is None and _died_before_recording(session):
+        if to is None and (_died_before_recording(session) or _nothing_recorded(session, "roll back")):
             return 0
         record = _current(session)
         if to is not None:
@@ -108,6 +108,15 @@ def _died_before_recording(session: Session) -> bool:
         return False
     session.events.emit("recovery.nothing-to-undo", f"deploy {dead.deployment_id} (pid {dead.pid}) died before it "
                         "recorded or changed anything; its lock is cleared and there is nothing to undo")
+    return True
+
+
+def _nothing_recorded(session: Session, verb: str) -> bool:
+    """No deployment was ever recorded (e.g. a deploy killed before it took the lock): production is untouched."""
+    if session.records.current() is not None:
+        return False
+    session.events.emit("recovery.nothing-to-undo", f"nothing to {verb}: no deployment of {session.service} is "
+                        "recorded, so none changed anything")
     return True
 
 
