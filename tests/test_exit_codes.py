@@ -186,3 +186,15 @@ def test_6_for_a_step_failure_in_status_never_traffic_restored(realistic_aws, we
 
     err = capsys.readouterr().err
     assert "AccessDenied" in err and "restored" not in err and "nothing was changed" in err
+
+
+def test_a_firing_alarm_refuses_the_deploy_in_one_clean_line_before_any_change(realistic_aws, web, capsys):
+    realistic_aws.client("cloudwatch").set_alarm_state(AlarmName="web-5xx-rate", StateValue="ALARM",
+                                                       StateReason="test")
+
+    assert main(["deploy", web["path"], "--image-tag", "v2"]) == ExitCode.INVALID_INPUT
+
+    err = capsys.readouterr().err
+    assert err.splitlines() == [err.strip()]  # one line
+    assert "alarm web-5xx-rate is in ALARM" in err and "not in ALARM: in ALARM" not in err
+    assert green(realistic_aws)["desiredCount"] == 0
