@@ -198,3 +198,27 @@ def test_a_firing_alarm_refuses_the_deploy_in_one_clean_line_before_any_change(r
     assert err.splitlines() == [err.strip()]  # one line
     assert "alarm web-5xx-rate is in ALARM" in err and "not in ALARM: in ALARM" not in err
     assert green(realistic_aws)["desiredCount"] == 0
+
+
+def test_6_when_iam_denies_a_read_during_discovery_not_invalid_input(realistic_aws, web, monkeypatch, capsys):
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    original = botocore.client.BaseClient._make_api_call
+
+    def denying(client, operation, params):  # noqa: ANN001, ANN202
+        if operation == "DescribeTargetHealth":
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "User: arn:aws:iam::1:user/ci is not "
+                                         "authorized to perform: elasticloadbalancing:DescribeTargetHealth"},
+                               "ResponseMetadata": {"HTTPStatusCode": 403}}, operation)
+        return original(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", denying)
+
+    assert main(["deploy", web["path"], "--image-tag", "v2"]) == ExitCode.NOTHING_CHANGED
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "AccessDenied" in err and "nothing was changed" in err
+    assert main(["plan", web["path"], "--image-tag", "v2"]) == ExitCode.NOTHING_CHANGED
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", original)
+    assert green(realistic_aws)["desiredCount"] == 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Callable
 
 from bluegreen.app.outcomes import conclude
-from bluegreen.app.plans import plan_specs
+from bluegreen.app.plans import aws_failure, plan_specs
 from bluegreen.app.session import Session
 from bluegreen.domain.deployment import Deployment, Status, started_record
 from bluegreen.domain.plan import Plan
@@ -104,5 +104,8 @@ def _plan(session: Session, image_tag: str | None, plan_file: str | None) -> Pla
             raise InvalidInput(f"{plan_file}: live state changed since the plan was made ({changed}); plan again")
         return saved
     if fresh.errors:
+        failed = aws_failure(session.service, fresh.errors)
+        if failed is not None:
+            raise failed
         raise InvalidInput(f"{session.service}: cannot deploy: " + "; ".join(fresh.errors), fresh.errors)
     return fresh
