@@ -2,11 +2,13 @@
 
     python -m bench.crash_matrix                       # 30 trials per strategy
     python -m bench.crash_matrix --trials 6 --strategies ecs-task-definition-swap --seed 3
+    python -m bench.crash_matrix --steps-only          # kill moments drawn from the steps alone
 
 For each strategy (the example specs web, worker, legacy and api, seeded by `bluegreen.local.seed`)
 one uncut deploy measures how long a deploy takes (D). Each trial then seeds a fresh emulator, starts
 `bluegreen deploy` in a subprocess, SIGKILLs it after a delay drawn uniformly from [0, D] (so inside
-steps and AWS calls, and in start-up and discovery too), and runs `bluegreen rollback` (even trials)
+steps and AWS calls, and in start-up and discovery too; with --steps-only from the time after the
+first step started, as long as the steps of the uncut deploy took), and runs `bluegreen rollback` (even trials)
 or `bluegreen resume` (odd trials). The end state is read from the emulator directly, right after
 the recovery exits and again once ECS, the target groups and Auto Scaling have settled:
 
@@ -111,6 +113,31 @@ def write_spec(directory: Path, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+class Watched:
+    """A deploy's JSON events, read as they come (so the pipe never fills), and the moment its first step began."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        import threading
+
+        self.process, self.lines = process, []
+        self.first_step = threading.Event()
+        self.stepped_at = 0.0
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:  # type: ignore[union-attr]
+            self.lines.append(line)
+            if not self.first_step.is_set() and '"step.started"' in line:
+                self.stepped_at = time.monotonic()
+                self.first_step.set()
+        self.first_step.set()  # ended without a step: nobody waits for ever
+
+    def output(self) -> str:
+        self._reader.join(timeout=30)
+        return "".join(self.lines)
 
 
 def cli(emulator: Emulator, *args: str, workdir: Path) -> subprocess.Popen[str]:
@@ -258,7 +285,8 @@ def _moment(stdout: str) -> str:
     return f"{'after' if last.get('done') else 'inside'} {last['step']}"
 
 
-def one_trial(emulator: Emulator, strategy: str, window: float, index: int, rng: random.Random) -> Trial:
+def one_trial(emulator: Emulator, strategy: str, window: tuple[float, float], index: int, rng: random.Random,
+              *, steps_only: bool = False) -> Trial:
     from bluegreen.local.seed import put_image, seed
     from bluegreen.specfiles.loader import load_spec
     from bluegreen.state.local import LocalStore
@@ -274,14 +302,20 @@ def one_trial(emulator: Emulator, strategy: str, window: float, index: int, rng:
     old = _service(aws, "worker")["taskDefinition"] if name == "worker" else "blue"
 
     deploy = cli(emulator, "deploy", str(path), "--image-tag", "v2", "--events", "json", workdir=workdir)
-    delay = rng.uniform(0.0, window)
+    watched = Watched(deploy)
+    if steps_only:  # a moment uniformly drawn from the deploy's steps: after start-up and discovery
+        watched.first_step.wait(timeout=300)
+        delay = rng.uniform(0.0, window[1])
+    else:  # a moment uniformly drawn from the whole run, start-up and discovery included
+        delay = rng.uniform(0.0, window[0])
     try:
         deploy.wait(timeout=delay)
         killed = False
     except subprocess.TimeoutExpired:
         deploy.send_signal(signal.SIGKILL)
         killed = True
-    out, _ = deploy.communicate()
+    deploy.wait()
+    out = watched.output()
     recovery = "rollback" if index % 2 == 0 else "resume"
     done = cli(emulator, recovery, name, "--events", "json", workdir=workdir)
     done.communicate(timeout=300)
@@ -307,8 +341,8 @@ def _registered(store: Any, name: str, record: dict[str, Any]) -> str | None:
                  if e.get("event") == "step.succeeded" and e.get("step") == "register-task-definition"), None)
 
 
-def calibrate(emulator: Emulator, strategy: str) -> float:
-    """Seconds one uncut deploy takes, start-up included."""
+def calibrate(emulator: Emulator, strategy: str) -> tuple[float, float]:
+    """Seconds one uncut deploy takes: from its start, and from its first step."""
     from bluegreen.local.seed import put_image, seed
     from bluegreen.specfiles.loader import load_spec
 
@@ -320,24 +354,27 @@ def calibrate(emulator: Emulator, strategy: str) -> float:
     seed(emulator.aws(), spec, deregistration_delay=30)
     put_image(emulator.aws(), spec.image.repository, "v2")
     started = time.monotonic()
-    deploy = cli(emulator, "deploy", str(path), "--image-tag", "v2", workdir=workdir)
-    out, err = deploy.communicate(timeout=600)
+    deploy = cli(emulator, "deploy", str(path), "--image-tag", "v2", "--events", "json", workdir=workdir)
+    watched = Watched(deploy)
+    deploy.wait(timeout=600)
+    ended = time.monotonic()
     if deploy.returncode != 0:
-        raise SystemExit(f"{strategy}: the uncut deploy exited {deploy.returncode}; nothing to measure\n{out}{err}")
-    return time.monotonic() - started
+        raise SystemExit(f"{strategy}: the uncut deploy exited {deploy.returncode}; nothing to measure\n"
+                         f"{watched.output()}{deploy.stderr.read()}")  # type: ignore[union-attr]
+    return ended - started, ended - watched.stepped_at
 
 
 # --- the table ------------------------------------------------------------------------------------------
 
 
-def table(trials: list[Trial], windows: dict[str, float]) -> str:
+def table(trials: list[Trial], windows: dict[str, tuple[float, float]], steps_only: bool) -> str:
     header = ("strategy", "D s", "trials", "killed", "rb/res", "1 color now", "1 color settled", "lock free",
               "exit ok", "exit 3", "all ok", "exits")
     rows = [header]
     for strategy in windows:
         mine = [t for t in trials if t.strategy == strategy]
         exits = Counter(f"{t.recovery[:3]}={t.recovery_exit}" for t in mine)
-        rows.append((strategy, f"{windows[strategy]:.1f}", str(len(mine)), str(sum(t.killed for t in mine)),
+        rows.append((strategy, f"{windows[strategy][1 if steps_only else 0]:.1f}", str(len(mine)), str(sum(t.killed for t in mine)),
                      f"{sum(t.recovery == 'rollback' for t in mine)}/{sum(t.recovery == 'resume' for t in mine)}",
                      str(sum(t.immediate.ok for t in mine)), str(sum(t.settled.ok for t in mine)),
                      str(sum(t.lock_free for t in mine)), str(sum(t.exit_matches for t in mine)),
@@ -363,23 +400,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strategies", nargs="+", choices=sorted(STRATEGIES), default=list(STRATEGIES))
     parser.add_argument("--seed", type=int, default=1, help="seed of the kill moments (default 1)")
     parser.add_argument("--scale", type=float, default=200.0, help="the world's clock speed-up (default 200)")
+    parser.add_argument("--steps-only", action="store_true",
+                        help="draw the kill moment from the deploy's steps only (after start-up and discovery)")
     parser.add_argument("--json", metavar="FILE", help="also write every trial to FILE")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     emulator = Emulator(args.scale)
     trials: list[Trial] = []
-    windows: dict[str, float] = {}
+    windows: dict[str, tuple[float, float]] = {}
     try:
         for strategy in args.strategies:
             windows[strategy] = calibrate(emulator, strategy)
             for index in range(args.trials):
-                trial = one_trial(emulator, strategy, windows[strategy], index, rng)
+                trial = one_trial(emulator, strategy, windows[strategy], index, rng, steps_only=args.steps_only)
                 trials.append(trial)
                 print(f"{strategy} #{index + 1}: {trial.recovery} exit {trial.recovery_exit} after a kill "
                       f"{trial.moment}; {'ok' if trial.ok else 'NOT OK'}", file=sys.stderr, flush=True)
     finally:
         emulator.stop()
-    print(table(trials, windows))
+    print(f"kill moments drawn from {'the steps' if args.steps_only else 'the whole run'} (D: its length)")
+    print(table(trials, windows, args.steps_only))
     for line in failures(trials):
         print(f"not ok: {line}")
     if args.json:
