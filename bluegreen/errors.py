@@ -18,7 +18,8 @@ class ExitCode(IntEnum):
 class BluegreenError(Exception):
     """Base of every error the CLI reports without a traceback."""
 
-    exit_code: ExitCode = ExitCode.DEPLOY_FAILED_ROLLED_BACK
+    # Only `DeploymentFailed` may say "traffic restored" (1); anything else claims nothing changed.
+    exit_code: ExitCode = ExitCode.NOTHING_CHANGED
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -70,6 +70,9 @@ class RunContext:
     wall_clock: Callable[[], float] = time.time
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    # Set when this run starts a step that changes AWS: from then on an error can no longer say
+    # "nothing was changed" (exit 6) and becomes "may have changed, not verified" (exit 3).
+    aws_changed: bool = False
     _aws: dict[str, "Aws"] = field(default_factory=dict)
 
     @classmethod

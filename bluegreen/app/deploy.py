@@ -12,8 +12,10 @@ checked for drift) -> record -> run the plan -> exit code.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from bluegreen.app.outcomes import conclude
-from bluegreen.app.plans import plan_specs
+from bluegreen.app.plans import aws_failure, plan_specs
 from bluegreen.app.session import Session
 from bluegreen.domain.deployment import Deployment, Status, started_record
 from bluegreen.domain.plan import Plan
@@ -32,8 +34,9 @@ def deploy(session: Session, *, image_tag: str | None, plan_file: str | None = N
 
 def deploy_locked(session: Session, deployment_id: str, *, image_tag: str | None, plan_file: str | None = None,
                   build: bool = False, registry: str | None = None, pause_before_shift: bool = False,
-                  wait_finalize: bool = False) -> int:
-    """`deploy` for a caller already holding the service's lock (e.g. `rollback` redeploying an image)."""
+                  wait_finalize: bool = False, revise: Callable[[Plan], Plan] | None = None) -> int:
+    """`deploy` for a caller already holding the service's lock (e.g. `rollback` redeploying an image;
+    `revise` then pins the fresh plan to the recorded revision)."""
     current = session.records.current()
     refuse_if_in_flight(session, current)
     if build:
@@ -44,6 +47,8 @@ def deploy_locked(session: Session, deployment_id: str, *, image_tag: str | None
                                 git_commit=session.ctx.identity.git_commit)
         image_tag = result.tag
     plan = _plan(session, image_tag, plan_file)
+    if revise is not None:
+        plan = revise(plan)
     if not plan.steps:
         session.events.emit("deploy.noop", "nothing to deploy: the live version already matches")
         return 0
@@ -99,5 +104,8 @@ def _plan(session: Session, image_tag: str | None, plan_file: str | None) -> Pla
             raise InvalidInput(f"{plan_file}: live state changed since the plan was made ({changed}); plan again")
         return saved
     if fresh.errors:
+        failed = aws_failure(session.service, fresh.errors)
+        if failed is not None:
+            raise failed
         raise InvalidInput(f"{session.service}: cannot deploy: " + "; ".join(fresh.errors), fresh.errors)
     return fresh

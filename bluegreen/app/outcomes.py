@@ -11,7 +11,7 @@ def conclude(outcome: Outcome, *, requested: bool = False) -> int:
 
     `requested`: the rollback was asked for (abort, rollback), so rolling back is the success.
     """
-    record, reason = outcome.record, outcome.reason
+    record, reason = outcome.record, outcome.reason.rstrip(". ")
     service = record.service
     match outcome.ending:
         case Ending.SUCCEEDED | Ending.PAUSED | Ending.KEEPING_WARM:

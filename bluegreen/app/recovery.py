@@ -11,14 +11,18 @@ on is what no other run can change meanwhile. Every way back to the old color is
     abort     running, paused, rolling-back, rollback-failed -> rolled back
     rollback  the same, and failed        -> rolled back
               keeping-warm                -> one traffic change back (finalize's steps left alone)
-              succeeded                   -> a new deployment of the previous good image (or --to)
+              succeeded                   -> a new deployment of what was live before it: the recorded
+                                             image, revision and count (`redeploy`)
+              --to TAG|DIGEST             -> a new deployment of the revision recorded with that image
     finalize  keeping-warm, deadline past -> the old color scaled down, drained; succeeded
 """
 
 from __future__ import annotations
 
+from bluegreen.app import redeploy
 from bluegreen.app.deploy import deploy_locked
 from bluegreen.app.outcomes import conclude
+from bluegreen.app.redeploy import Recorded
 from bluegreen.app.session import Session
 from bluegreen.domain.deployment import Deployment, Status
 from bluegreen.errors import InvalidInput
@@ -31,6 +35,8 @@ def promote(session: Session, *, wait_finalize: bool = False) -> int:
 
 def resume(session: Session, *, wait_finalize: bool = False) -> int:
     with session.locked("resume"):
+        if _died_before_recording(session) or _nothing_recorded(session, "resume"):
+            return 0
         record = _current(session)
         if record.status is Status.PAUSED:
             return _promote(session, record, wait_finalize)
@@ -56,18 +62,20 @@ def abort(session: Session) -> int:
 def rollback(session: Session, *, to: str | None = None) -> int:
     """Put production traffic back on the last good color, whatever state things are in."""
     with session.locked("rollback"):
+        if to is None and (_died_before_recording(session) or _nothing_recorded(session, "roll back")):
+            return 0
         record = _current(session)
         if to is not None:
-            return _redeploy(session, to)
+            return _redeploy(session, _recorded_with(session, to))
         if record.status.in_flight or record.status is Status.FAILED:
             return _roll_back(session, record, "rollback requested")
         if record.status is Status.KEEPING_WARM:
             return _roll_back(session, record, "rollback requested while the old color is warm", keep_finalize=True)
         if record.status is Status.SUCCEEDED:
-            previous = _previous_good_image(session, record)
+            previous = redeploy.live_before(record) or _previous_good_image(session, record)
             if previous is None:
-                raise InvalidInput(f"{session.service}: the old color was already scaled down and no earlier "
-                                   "good image is recorded; use --to DIGEST")
+                raise InvalidInput(f"{session.service}: deployment {record.id} recorded nothing of what ran "
+                                   "before it; use --to TAG|DIGEST")
             return _redeploy(session, previous)
         raise InvalidInput(f"{session.service}: deployment {record.id} is {record.status}: "
                            "traffic is already on the previous color")
@@ -92,6 +100,26 @@ def finalize(session: Session, *, now: bool = False) -> int:
 # --- shared ------------------------------------------------------------------------------------------
 
 
+def _died_before_recording(session: Session) -> bool:
+    """A deploy killed after it took the lock and before it wrote its record changed nothing in AWS (the
+    record is written before the first step): clearing its lock, which `locked` did, is the whole recovery."""
+    dead = session.dead_holder
+    if dead is None or dead.operation != "deploy" or session.records.get(dead.deployment_id) is not None:
+        return False
+    session.events.emit("recovery.nothing-to-undo", f"deploy {dead.deployment_id} (pid {dead.pid}) died before it "
+                        "recorded or changed anything; its lock is cleared and there is nothing to undo")
+    return True
+
+
+def _nothing_recorded(session: Session, verb: str) -> bool:
+    """No deployment was ever recorded (e.g. a deploy killed before it took the lock): production is untouched."""
+    if session.records.current() is not None:
+        return False
+    session.events.emit("recovery.nothing-to-undo", f"nothing to {verb}: no deployment of {session.service} is "
+                        "recorded, so none changed anything")
+    return True
+
+
 def _current(session: Session) -> Deployment:
     record = session.records.current()
     if record is None:
@@ -114,16 +142,32 @@ def _roll_back(session: Session, record: Deployment, reason: str, *, keep_finali
     return conclude(runner.roll_back(record, reason, requested=True, keep_finalize=keep_finalize), requested=True)
 
 
-def _previous_good_image(session: Session, record: Deployment) -> str | None:
+def _previous_good_image(session: Session, record: Deployment) -> Recorded | None:
+    """For records written before `live_before` existed: the newest other image history calls good."""
     for item in session.records.history(limit=50):
         if item.get("result") == "succeeded" and item.get("image") and item.get("image") != record.image:
-            return str(item["image"])
+            image = Recorded(image=str(item["image"]))
+            return redeploy.find(session, image.digest) or image
     return None
 
 
-def _redeploy(session: Session, image: str) -> int:
-    """Deploy an earlier image (a tag, or a digest recorded in history) as a new deployment, under this lock."""
-    reference = image.split("@", 1)[-1] if "@" in image else image
+def _recorded_with(session: Session, image: str) -> Recorded:
+    """`--to TAG|DIGEST`: the newest recorded version of that image (its revision and count), else the image."""
+    reference = image.split("@", 1)[-1]
+    digest = reference if reference.startswith("sha256:") else None
+    if digest is None:
+        from bluegreen.adapters.ecr import Ecr
+
+        digest = Ecr(session.aws()).describe_image(session.spec.image.repository, reference)
+        if digest is None:
+            raise InvalidInput(f"{session.service}: no image tagged {reference} in ECR repository "
+                               f"{session.spec.image.repository}")
+    return redeploy.find(session, digest, reference) or Recorded(image=digest)
+
+
+def _redeploy(session: Session, recorded: Recorded) -> int:
+    """Deploy a recorded version again, under this lock: its image, and its revision and count when recorded."""
+    reference = recorded.digest
     tag = reference
     if reference.startswith("sha256:"):
         from bluegreen.adapters.ecr import Ecr
@@ -133,5 +177,10 @@ def _redeploy(session: Session, image: str) -> int:
             raise InvalidInput(f"{session.service}: no tag in ECR repository {session.spec.image.repository} "
                                f"points at {reference[:19]}...; pass --to TAG")
         tag = sorted(tags)[0]
-    session.events.emit("rollback.redeploy", f"the old color is no longer warm: redeploying {image} (tag {tag})")
-    return deploy_locked(session, session.new_id(), image_tag=tag)
+    if recorded.revision:
+        what = f"redeploying {recorded.describe()}"
+    else:
+        what = f"redeploying {recorded.image} (tag {tag}) with the current spec: no revision of it is recorded"
+    session.events.emit("rollback.redeploy", f"the old version is no longer running: {what}")
+    return deploy_locked(session, session.new_id(), image_tag=tag,
+                         revise=lambda plan: redeploy.pinned(plan, recorded))

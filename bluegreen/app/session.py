@@ -61,6 +61,7 @@ class Session:
     store: Store | None = None  # type: ignore[assignment]  # opened from the spec's `state:` when None
     lease: "LockLease | None" = None  # the held lock's lease while a command runs
     adapters: Adapters | None = None  # AWS actions and observer; tests pass an in-memory world
+    dead_holder: "LockInfo | None" = None  # the lock of a dead process this command took over, if any
     _writer: "JournalWriter | None" = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -112,8 +113,11 @@ class Session:
     def runner(self, plan: Plan, record: Deployment, *, resumed: bool = True) -> Runner:
         """The runner for `record`; `resumed` reads what its journal already holds (outputs, started steps)."""
         writer, service, deployment_id = self.journal_writer, self.service, record.id
+        mutating = {step.id for step in plan.steps if step.mutates}
 
         def journal(event: str, **data: Any) -> None:
+            if event == "rollback.started" or (event == "step.started" and data.get("step") in mutating):
+                self.ctx.aws_changed = True  # before the call: a crash inside it may have changed AWS
             writer.append(service, deployment_id, {"event": event, **data})
 
         actions, observer = (self.adapters or self._aws_adapters)()
@@ -156,6 +160,7 @@ class Session:
                 raise
             store.break_lock(self.service)  # type: ignore[union-attr]
             self.events.emit("lock.taken-over", f"took over the lock of a dead process: {holder.describe()}")
+            self.dead_holder = holder
             lease.__enter__()
         if lease.taken_over is not None:
             self.events.emit("lock.taken-over", f"took over an expired lock: {lease.taken_over.describe()}")
@@ -165,6 +170,11 @@ class Session:
         finally:
             self.lease = None
             lease.__exit__(None, None, None)
+
+
+def holder_is_dead(holder: Any, this_host: str) -> bool:
+    """Whether a lock's holder is a process of this machine that no longer exists (never for another host)."""
+    return _holder_is_dead(holder, this_host)
 
 
 def _holder_is_dead(holder: Any, this_host: str) -> bool:

@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from bluegreen.app.plans import plan_specs
-from bluegreen.app.session import Session
+from bluegreen.app.session import Session, holder_is_dead
 from bluegreen.domain.deployment import Deployment, Status
+from bluegreen.state.store import LockInfo
 
 _SHOWN = ("deployment_id", "status", "image", "from_color", "to_color", "started_at", "finished_at", "reason",
           "keep_warm_until_iso", "next_step", "who")
@@ -22,16 +23,27 @@ def status(session: Session) -> dict[str, Any]:
     live = plan_specs(session.ctx, [session.loaded])[0]
     record = session.records.current()
     lock = session.store.read(session.service)  # type: ignore[union-attr]
+    now = session.ctx.wall_clock()
+    dead = lock is not None and holder_is_dead(lock, session.ctx.identity.host)
     out: dict[str, Any] = {
         "service": session.service, "strategy": live.strategy.value if live.strategy else None,
         "live_color": live.live_color, "state": live.state,
         "health": [c.model_dump() for c in live.checks if c.name != "image"],
-        "problems": live.errors, "lock": lock.describe() if lock else None,
+        "problems": live.errors,
+        "lock": (lock.describe() + ("; its holder process is dead" if dead else "")) if lock else None,
+        "lock_holder_dead": dead,
         "deployment": _shown(record) if record else None,
     }
+    running = lock is not None and not dead and not lock.expired(now)
+    out["commands"] = commands(session.service, record, lock if running else None)
     if record is None:
         return out
-    now = session.ctx.wall_clock()
+    if record.status.in_flight:
+        # The split weights are this deployment's own: production's color is still the one it started from,
+        # and the planner's "a deployment is in flight" refusal only restates the record shown here.
+        out["live_color"] = out["live_color"] or (str(record.from_color) if record.from_color else None)
+        out["problems"] = [p for p in live.errors if "in flight" not in p]
+        out["in_flight"] = in_flight(session, record)
     if record.status is Status.KEEPING_WARM:
         out["keep_warm_seconds_left"] = max(0, round((record.keep_warm_until or 0.0) - now))
     dns = session.spec.dns
@@ -44,6 +56,40 @@ def status(session: Session) -> dict[str, Any]:
             out["dns_old_answer_seconds_left"] = left
             out["dns_note"] += (f": {left}s left" if left else ": the TTL has passed since the last change")
     return out
+
+
+def in_flight(session: Session, record: Deployment) -> str:
+    """`step 9/15: bake 2m watching ...` (the step started last and not finished), from the journal."""
+    steps = record.plan.steps
+    started: str | None = None
+    for entry in session.entries(record.id):
+        event = entry.get("event", "")
+        if event in ("step.started", "rollback.started"):
+            started = entry.get("step")
+        elif event in ("step.succeeded", "step.failed", "rollback.succeeded", "rollback.failed") \
+                and entry.get("step") == started:
+            started = None
+    index = next((i for i, s in enumerate(steps) if s.id == started), None)
+    if index is not None:
+        return f"step {index + 1}/{len(steps)}: {steps[index].describe()}"
+    if started:
+        return f"rollback: {started}"
+    return f"between steps: next is step {min(record.next_step, len(steps)) + 1}/{len(steps)}" if steps else ""
+
+
+def commands(service: str, record: Deployment | None, holder: LockInfo | None) -> list[str]:
+    """Only the commands that apply now; none while a live run holds the lock (they would exit 4)."""
+    if holder is not None:
+        return []
+    if record is None:
+        return [f"bluegreen deploy {service}"]
+    by_status = {
+        Status.RUNNING: ["resume", "rollback"], Status.PAUSED: ["promote", "abort"],
+        Status.ROLLING_BACK: ["resume", "rollback"], Status.ROLLBACK_FAILED: ["rollback"],
+        Status.FAILED: ["rollback"], Status.KEEPING_WARM: ["finalize", "rollback"],
+        Status.SUCCEEDED: ["rollback"], Status.ROLLED_BACK: ["deploy"],
+    }
+    return [f"bluegreen {name} {service}" for name in by_status[record.status]]
 
 
 def history(session: Session, limit: int = 20) -> list[dict[str, Any]]:

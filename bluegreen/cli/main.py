@@ -26,16 +26,22 @@ from bluegreen.errors import BluegreenError, ExitCode, InvalidInput
 # The README's "Exit codes" table says the same; a test keeps them equal.
 EXIT_CODES: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.OK, "Success. For `plan --detailed-exitcode`: no changes."),
-    (ExitCode.DEPLOY_FAILED_ROLLED_BACK, "The deployment failed and traffic was restored to blue."),
-    (ExitCode.INVALID_INPUT, "Invalid input (spec, flags, a stale saved plan, a strategy the live infrastructure "
-                             "cannot support). Nothing was changed."),
-    (ExitCode.ROLLBACK_INCOMPLETE, "The deployment failed and the rollback did not complete. A person must look; "
-                                   "the message says what state things are in."),
+    (ExitCode.DEPLOY_FAILED_ROLLED_BACK, "The deployment failed, the rollback ran, and production traffic was "
+                                         "verified back on the old color."),
+    (ExitCode.INVALID_INPUT, "Invalid input you can fix (spec, flags, a stale saved plan, a strategy the live "
+                             "infrastructure cannot support). Nothing was changed."),
+    (ExitCode.ROLLBACK_INCOMPLETE, "AWS may have been changed and the result could not be verified (a rollback "
+                                   "that did not complete, a failing finalize, an error after a change). A person "
+                                   "must look; the message says what state things are in."),
     (ExitCode.LOCKED, "Another deployment holds the lock, or one is paused or in flight."),
     (ExitCode.CHANGES_PENDING, "`plan --detailed-exitcode`: changes are pending."),
-    (ExitCode.NOTHING_CHANGED, "An error before any change was made (AWS unreachable or denied, an unexpected "
-                               "error). Nothing was changed."),
+    (ExitCode.NOTHING_CHANGED, "An error before any change was made (AWS unreachable, denied or throttled past "
+                               "the retries, an unexpected error). Nothing was changed."),
 )
+
+# The run contexts of the command in progress: whether it started changing AWS decides between
+# "nothing was changed" (6) and "may have changed, not verified" (3) when it fails unexpectedly.
+_RUNS: list[Any] = []
 
 
 class Group(click.Group):
@@ -64,6 +70,7 @@ def cli(ctx: click.Context, endpoint_url: str | None, region: str | None, profil
 
     ctx.obj = RunContext.from_environment(os.environ, endpoint_url=endpoint_url, region=region, profile=profile,
                                           role_arn=role_arn, registry=registry or None)
+    _RUNS.append(ctx.obj)
 
 
 for _command in (plan.validate, plan.schema, plan.plan, *deploy.COMMANDS, *inspect.COMMANDS, build.build,
@@ -71,7 +78,20 @@ for _command in (plan.validate, plan.schema, plan.plan, *deploy.COMMANDS, *inspe
     cli.add_command(_command)
 
 
+def _changed() -> bool:
+    return any(getattr(run, "aws_changed", False) for run in _RUNS)
+
+
+_UNVERIFIED = ("AWS may have been changed by this run and the result was not verified: "
+               "run `bluegreen status SERVICE` before anything else")
+
+
 def _report(error: BluegreenError) -> int:
+    if error.exit_code in (ExitCode.INVALID_INPUT, ExitCode.NOTHING_CHANGED) and _changed():
+        # Raised after a change (e.g. by a step of `finalize`): "nothing was changed" would be a lie.
+        message = error.message.removesuffix("; nothing was changed").removesuffix(". Nothing was changed")
+        click.echo(f"error: {message}. {_UNVERIFIED}", err=True)
+        return int(ExitCode.ROLLBACK_INCOMPLETE)
     problems = getattr(error, "problems", None)
     if isinstance(error, InvalidInput) and problems:
         for line in problems:
@@ -93,6 +113,7 @@ def _summary(message: str, problems: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return its exit code. The one place errors become exit codes."""
+    _RUNS.clear()
     try:
         result: Any = cli.main(args=argv, prog_name="bluegreen", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -111,11 +132,19 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # never a traceback for a user, unless asked for
         if os.environ.get("BLUEGREEN_DEBUG"):
             raise
-        origin = "AWS" if type(exc).__module__.startswith(("botocore", "boto3")) else "unexpected error"
-        click.echo(f"error: {origin}: {type(exc).__name__}: {exc} (BLUEGREEN_DEBUG=1 shows a traceback)", err=True)
-        # Kept as it was while the error classes are reworked; the table's code 6 is where this goes.
-        return int(ExitCode.DEPLOY_FAILED_ROLLED_BACK)
+        return _unexpected(exc)
     return int(result) if isinstance(result, int) else 0
+
+
+def _unexpected(exc: Exception) -> int:
+    """Outside the error family (a bug, a step failing outside a run): nothing was restored, so never 1."""
+    origin = "AWS" if type(exc).__module__.startswith(("botocore", "boto3")) else "unexpected error"
+    what = " ".join(f"{type(exc).__name__}: {exc}".split())
+    if _changed():
+        click.echo(f"error: {origin}: {what}. {_UNVERIFIED} (BLUEGREEN_DEBUG=1 shows a traceback)", err=True)
+        return int(ExitCode.ROLLBACK_INCOMPLETE)
+    click.echo(f"error: {origin}: {what}; nothing was changed (BLUEGREEN_DEBUG=1 shows a traceback)", err=True)
+    return int(ExitCode.NOTHING_CHANGED)
 
 
 def run() -> None:

@@ -64,7 +64,10 @@ def plan(runtime: Any, paths: tuple[str, ...], image_tag: str | None, fmt: str, 
     if out:
         Path(out).write_text(dump(plans) + "\n", encoding="utf-8")
     if any(p.errors for p in plans) and not offline:
-        return int(ExitCode.INVALID_INPUT)
+        from bluegreen.app.plans import aws_failure
+
+        failed = next((f for p in plans if (f := aws_failure(p.service, p.errors)) is not None), None)
+        return int(ExitCode.NOTHING_CHANGED if failed else ExitCode.INVALID_INPUT)
     if detailed_exitcode:
         # Offline, a new image tag is a change we cannot rule out: say "pending", never "no changes".
         pending = any(p.has_changes or (p.offline and image_tag) for p in plans)

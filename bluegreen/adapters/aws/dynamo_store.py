@@ -100,6 +100,10 @@ class DynamoStore:
                 if not is_condition_failed(exc):
                     raise
                 holder = self.read(info.service)
+                if holder is not None and holder.owned_by(stored):
+                    # Our write was applied but its answer was lost; botocore's retry then met our own lock.
+                    # The token is this acquisition's alone, so the lock is ours (what it replaced is unknown).
+                    return Acquired(holder)
                 if holder is None or holder.expired(now):
                     continue  # released or expired between our write and this read: try again
                 raise held(info.service, holder) from None
@@ -183,12 +187,22 @@ class DynamoStore:
             except Exception as exc:
                 if not is_condition_failed(exc):
                     raise
+                if self._is_ours(item):
+                    break  # our own write, whose answer was lost and retried: appended once, not twice
                 seq = max(seq, self._last_seq(pk)) + 1
                 continue
-            with self._seq_lock:
-                self._next_seq[pk] = seq + 1
-            return seq
-        raise RuntimeError(f"could not append to {pk} in {self.table}: too many concurrent writers")
+            break
+        else:
+            raise RuntimeError(f"could not append to {pk} in {self.table}: too many concurrent writers")
+        with self._seq_lock:
+            self._next_seq[pk] = seq + 1
+        return seq
+
+    def _is_ours(self, item: Mapping[str, Any]) -> bool:
+        """Whether the item stored under `item`'s key is `item` itself (same data, to the character)."""
+        stored = self._db.get_item(TableName=self.table, Key={"pk": item["pk"], "sk": item["sk"]},
+                                   ConsistentRead=True).get("Item")
+        return stored is not None and stored.get("data") == item.get("data")
 
     # journal
 

@@ -15,6 +15,8 @@ def status_text(data: dict[str, Any]) -> str:
     if d:
         lines.append(f"deployment: {d['deployment_id']} {d['status']} ({d.get('from_color')} -> {d.get('to_color')}, "
                      f"image {d.get('image')})")
+        if data.get("in_flight"):
+            lines.append(f"  in flight: {data['in_flight']}")
         if d.get("reason"):
             lines.append(f"  reason: {d['reason']}")
     if "keep_warm_seconds_left" in data:
@@ -22,4 +24,8 @@ def status_text(data: dict[str, Any]) -> str:
     if data.get("dns_note"):
         lines.append(f"dns: {data['dns_note']}")
     lines.append(f"lock: {data['lock'] or 'free'}")
+    if data.get("commands"):
+        lines.append(f"next: {' or '.join(data['commands'])}")
+    elif data.get("lock") and not data.get("lock_holder_dead"):
+        lines.append("next: the run holding the lock is at work; Ctrl-C or SIGTERM to it rolls back")
     return "\n".join(lines) + "\n"
