@@ -61,7 +61,211 @@ def test_init_from_one_ecs_service_finds_the_target_group_swap_and_plans_clean(a
     plans_clean(workdir / "deployments" / "web.yaml", capsys)
 
 
-def test_peek(aws, workdir, capsys):
-    seed_example(aws, workdir, "web")
-    main(["init", "--cluster", "prod", "--service", "web-blue", "--out", "-"])
-    print(capsys.readouterr().out, file=open("/tmp/peek.yaml", "w"))
+
+def test_init_from_a_service_with_one_target_group_writes_a_task_definition_swap(aws, workdir, capsys):
+    seed_example(aws, workdir, "worker")
+
+    code = main(["init", "--cluster", "prod", "--service", "worker"])
+
+    assert code == EXIT_OK, capsys.readouterr().err
+    spec = generated(workdir, "worker")
+    assert spec["strategy"] == "ecs-task-definition-swap"
+    assert spec["platform"]["ecs"] == {"cluster": "prod", "service": "worker", "container": "worker"}
+    assert spec["traffic"] == {"target_group": "worker"}
+    assert spec["image"] == {"repository": "worker"}
+    plans_clean(workdir / "deployments" / "worker.yaml", capsys)
+
+
+def test_init_from_one_auto_scaling_group_finds_the_other_color_and_plans_clean(aws, workdir, capsys):
+    seed_example(aws, workdir, "legacy")
+
+    code = main(["init", "--asg", "legacy-blue"])
+
+    assert code == EXIT_OK, capsys.readouterr().err
+    spec = generated(workdir, "legacy")
+    assert spec["strategy"] == "asg-swap"
+    assert spec["platform"]["asg"]["groups"] == {"blue": "legacy-blue", "green": "legacy-green"}
+    assert spec["platform"]["asg"]["launch_template"] == "legacy"
+    assert spec["platform"]["asg"]["image_delivery"] == {"method": "user-data", "container_port": 8080,
+                                                         "host_port": 80}
+    assert spec["traffic"] == {"target_group": "legacy"}
+    plans_clean(workdir / "deployments" / "legacy.yaml", capsys)
+
+
+def test_init_from_a_weighted_record_finds_each_stack_and_plans_clean(aws, workdir, capsys):
+    seed_example(aws, workdir, "api")
+
+    code = main(["init", "--zone", "example.com", "--record", "api.example.com",
+                 "--cluster", "prod", "--service", "api-blue", "--service", "api-green"])
+
+    assert code == EXIT_OK, capsys.readouterr().err
+    spec = generated(workdir, "api")
+    assert spec["strategy"] == "dns-cutover"
+    assert spec["traffic"]["dns"] == {
+        "hosted_zone": "example.com", "record": "api.example.com", "ttl": "60s",
+        "endpoints": {"blue": "api-blue.lb.example.com", "green": "api-green.lb.example.com"},
+        "target_groups": {"blue": "api-blue", "green": "api-green"}}
+    assert spec["platform"]["ecs"]["services"] == {"blue": "api-blue", "green": "api-green"}
+    plans_clean(workdir / "deployments" / "api.yaml", capsys)
+
+
+def test_init_finds_each_dns_stack_behind_alias_records_with_health_checks(aws, workdir, capsys):
+    from bluegreen.local.seed_extras import Extras
+
+    _, seeded = seed_example(aws, workdir, "api", extras=Extras(alias=True, health_checks=True))
+
+    code = main(["init", "--zone", "example.com", "--record", "api.example.com"])
+
+    assert code == EXIT_OK, capsys.readouterr().err
+    dns = generated(workdir, "api")["traffic"]["dns"]
+    assert dns["endpoints"] == {c: seeded.records[c] for c in ("blue", "green")}  # dualstack.<ALB DNS name>
+    assert dns["health_check_ids"] == seeded.health_checks
+    assert dns["ttl"] == "60s"  # alias records have no TTL of their own
+    spec = generated(workdir, "api")
+    assert spec["platform"]["ecs"] == {"cluster": "prod", "services": {"blue": "api-blue", "green": "api-green"},
+                                       "container": "api"}
+    plans_clean(workdir / "deployments" / "api.yaml", capsys)
+
+
+def test_the_alarms_whose_dimensions_name_the_services_resources_become_gates(aws, workdir, capsys):
+    _, seeded = seed_example(aws, workdir, "web")
+    cloudwatch = aws.client("cloudwatch")
+    lb = seeded.load_balancers["web-alb"].split(":loadbalancer/", 1)[1]
+    green_tg = seeded.target_groups["web-green"].split(":", 5)[5]
+    alarm = dict(Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count", Statistic="Sum", Period=60,
+                 EvaluationPeriods=1, Threshold=5, ComparisonOperator="GreaterThanThreshold")
+    cloudwatch.put_metric_alarm(AlarmName="web-green-5xx", **alarm,
+                                Dimensions=[{"Name": "TargetGroup", "Value": green_tg},
+                                            {"Name": "LoadBalancer", "Value": lb}])
+    cloudwatch.put_metric_alarm(AlarmName="web-cpu", **{**alarm, "Namespace": "AWS/ECS",
+                                                        "MetricName": "CPUUtilization", "Statistic": "Average"},
+                                Dimensions=[{"Name": "ClusterName", "Value": "prod"},
+                                            {"Name": "ServiceName", "Value": "web-blue"}])
+    cloudwatch.put_metric_alarm(AlarmName="web-cpu-in-another-cluster", **alarm,
+                                Dimensions=[{"Name": "ClusterName", "Value": "staging"},
+                                            {"Name": "ServiceName", "Value": "web-blue"}])
+    cloudwatch.put_metric_alarm(AlarmName="someone-elses-alarm", **alarm,
+                                Dimensions=[{"Name": "TargetGroup", "Value": "targetgroup/other/0123456789abcdef"}])
+    for name in ("web-green-5xx", "web-cpu"):
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test: healthy")
+
+    assert main(["init", "--cluster", "prod", "--service", "web-green"]) == EXIT_OK
+
+    text = (workdir / "deployments" / "web.yaml").read_text()
+    assert yaml.safe_load(text)["health"]["alarms"] == ["web-cpu", "web-green-5xx"]
+    assert "# its metric's dimensions name ECS service web-blue" in text
+    assert "# its metric's dimensions name load balancer web-alb, target group web-green" in text
+    plans_clean(workdir / "deployments" / "web.yaml", capsys)
+
+
+def test_init_reads_a_listener_rule_and_colors_from_names_when_green_is_live(aws, workdir, capsys):
+    route = {"load_balancer": "shared-alb", "port": 443, "rule_priority": 10,
+             "blue_target_group": "web-blue", "green_target_group": "web-green"}
+    path = write_spec(workdir, "web", traffic={"routes": [route], "test_listener": {"port": 8443}})
+    spec = load_spec(path).spec
+    seed(Aws(spec.region, endpoint_url=aws.endpoint_url), spec, live_color="green", image_tag="v1")
+    path.unlink()
+
+    code = main(["init", "--cluster", "prod", "--service", "web-green", "--service", "web-blue"])
+
+    assert code == EXIT_OK, capsys.readouterr().err
+    written = generated(workdir, "web")
+    # blue is the one named blue, though green serves
+    assert written["traffic"] == {"routes": [route], "test_listener": {"port": 8443}}
+    assert written["platform"]["ecs"]["services"] == {"blue": "web-blue", "green": "web-green"}
+    plans_clean(path, capsys)
+
+
+def test_init_on_the_realistic_emulator_plans_clean(realistic_aws, workdir, capsys):
+    seed_example(realistic_aws, workdir, "web")
+
+    assert main(["init", "--cluster", "prod", "--service", "web-blue"]) == EXIT_OK
+
+    plans_clean(workdir / "deployments" / "web.yaml", capsys)
+
+
+# --- refusals ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("controller, strategy, words", [
+    ("CODE_DEPLOY", None, "is deployed by the CODE_DEPLOY deployment controller"),
+    ("EXTERNAL", None, "is deployed by the EXTERNAL deployment controller"),
+    ("ECS", "BLUE_GREEN", "is deployed by ECS's built-in BLUE_GREEN deployments"),
+])
+def test_a_service_another_controller_deploys_is_refused_and_no_spec_is_written(aws, workdir, capsys, controller,
+                                                                                 strategy, words):
+    seed_example(aws, workdir, "web", controller=controller, ecs_strategy=strategy)
+
+    code = main(["init", "--cluster", "prod", "--service", "web-blue"])
+
+    err = capsys.readouterr().err
+    assert code == EXIT_INVALID
+    assert err.count("\n") == 1 and words in err and "bluegreen refuses to edit it" in err
+    assert not (workdir / "deployments" / "web.yaml").exists()
+
+
+def test_an_existing_spec_is_not_overwritten_without_force(aws, workdir, capsys):
+    seed_example(aws, workdir, "worker")
+    path = workdir / "deployments" / "worker.yaml"
+    path.write_text("# mine\n")
+
+    refused = main(["init", "--cluster", "prod", "--service", "worker"])
+    err = capsys.readouterr().err
+    forced = main(["init", "--cluster", "prod", "--service", "worker", "--force"])
+
+    assert refused == EXIT_INVALID
+    assert err == "deployments/worker.yaml already exists: not overwritten (--force replaces it)\n"
+    assert forced == EXIT_OK
+    assert load_spec(path).spec.service == "worker"
+    plans_clean(path, capsys)
+
+
+def test_out_dash_prints_the_spec_and_writes_nothing(aws, workdir, capsys):
+    seed_example(aws, workdir, "worker")
+
+    code = main(["init", "--cluster", "prod", "--service", "worker", "--out", "-", "--name", "jobs"])
+
+    out = capsys.readouterr().out
+    assert code == EXIT_OK
+    assert yaml.safe_load(out)["service"] == "jobs"
+    assert not (workdir / "deployments").exists() or not list((workdir / "deployments").iterdir())
+
+
+def test_an_unknown_service_is_one_line_and_exit_2(aws, workdir, capsys):
+    seed_example(aws, workdir, "worker")
+
+    code = main(["init", "--cluster", "prod", "--service", "no-such-service"])
+
+    assert code == EXIT_INVALID
+    assert capsys.readouterr().err == (
+        "ECS service no-such-service not found in cluster prod (region us-east-1)\n")
+
+
+def test_unreachable_aws_is_one_line_and_exit_6(workdir, monkeypatch, capsys):
+    import socket
+
+    with socket.socket() as closed:  # a loopback port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_MAX_ATTEMPTS": "1"}.items():
+        monkeypatch.setenv(key, value)
+
+    code = main(["--endpoint-url", f"http://127.0.0.1:{port}", "init", "--cluster", "prod", "--service", "web"])
+
+    err = capsys.readouterr().err
+    assert code == EXIT_UNREACHABLE
+    assert err.count("\n") == 1 and "DescribeServices failed: AWS did not answer" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--service", "web"], "--service needs --cluster (the ECS cluster it runs in)"),
+    (["--zone", "example.com"], "--zone and --record go together"),
+    ([], "say where to start: --cluster C --service S, --asg NAME, or --zone ZONE --record NAME"),
+    (["--asg", "a", "--asg", "b", "--asg", "c"], "give at most two --service or --asg (one per color)"),
+])
+def test_flags_that_name_no_place_to_start_are_refused_before_any_call(workdir, capsys, args, message):
+    code = main(["--endpoint-url", "http://127.0.0.1:9", "init", *args])
+
+    assert code == EXIT_INVALID
+    assert message in capsys.readouterr().err

@@ -136,16 +136,19 @@ def forwarders(load_balancer: Mapping[str, Any], listeners: list[dict[str, Any]]
 def split_test_listener(pair: list[Forwarder]) -> tuple[list[Forwarder], Forwarder | None, str]:
     """The routes, and a test listener among forwarders to the same two target groups, and why.
 
-    Production is 443/80 when a listener uses them, else the lowest port; a second default action on
-    the first route's load balancer, on another port, is the test listener. Rules are always routes.
+    Rules are always production routes, and so are default actions on 443/80 (else the lowest port);
+    another default action on the first route's load balancer is the test listener.
     """
     defaults = [f for f in pair if f.priority is None]
-    production = [f for f in defaults if f.port in PRODUCTION_PORTS] or defaults[:1]
-    first_lb = (production or pair)[0].load_balancer
+    rules = [f for f in pair if f.priority is not None]
+    production = rules + [f for f in defaults if f.port in PRODUCTION_PORTS]
+    if not production:
+        production = defaults[:1]
+    first_lb = production[0].load_balancer
     test = next((f for f in defaults if f not in production and f.load_balancer == first_lb), None)
     routes = [f for f in pair if f is not test]
     why = (f"port {test.port} of {test.load_balancer} forwards to the same target groups as the production "
-           f"port {production[0].port}: it is taken as the test listener, where green is probed first") if test else ""
+           f"{production[0].label}: it is taken as the test listener, where green is probed first") if test else ""
     return routes, test, why
 
 
