@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bluegreen.app.ci import state_backend
 from bluegreen.app.plans import plan_specs
 from bluegreen.app.session import Session
 from bluegreen.domain.deployment import Deployment, Status
@@ -28,6 +29,7 @@ def status(session: Session) -> dict[str, Any]:
         "health": [c.model_dump() for c in live.checks if c.name != "image"],
         "problems": live.errors, "lock": lock.describe() if lock else None,
         "deployment": _shown(record) if record else None,
+        "state_backend": state_backend(session.spec.state),  # where the lock and record above were read
     }
     if record is None:
         return out
