@@ -22,7 +22,7 @@ from bluegreen.cli import options
 @click.option("--name", metavar="SERVICE", help="The spec's service name.", show_default="from the live names")
 @click.option("--container", metavar="NAME", help="The ECS container that gets the new image.",
               show_default="the load-balanced one")
-@click.option("--out", metavar="FILE", help="Where to write the spec; - prints it.",
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE", help="Where to write the spec; - prints it.",
               show_default="deployments/SERVICE.yaml")
 @options.flag("force", help="Overwrite an existing spec file.")
 @click.pass_obj
