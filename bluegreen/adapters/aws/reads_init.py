@@ -31,6 +31,11 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[start:start + size]
 
 
+def method_name(operation: str) -> str:
+    """DescribeTargetGroups -> describe_target_groups (boto3's method name)."""
+    return "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
+
+
 class InitReads:
     """What init asks AWS, in one region."""
 
@@ -48,9 +53,7 @@ class InitReads:
             raise our_error(exc, operation) from exc  # type: ignore[misc]  # an AWS error: never None
 
     def _pages(self, service: str, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
-        client = self.aws.client(service)
-        name = "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
-        paginator = client.get_paginator(name)
+        paginator = self.aws.client(service).get_paginator(method_name(operation))
         return self._ask(operation, lambda: [x for page in paginator.paginate(**kwargs) for x in page.get(key, [])], [])
 
     # ECS
@@ -80,24 +83,28 @@ class InitReads:
 
     # Elastic Load Balancing
 
-    def target_groups(self, arns: list[str]) -> list[dict[str, Any]]:
-        elbv2 = self.aws.client("elbv2")
+    def _elb_by_arn(self, operation: str, param: str, key: str, arns: list[str]) -> list[dict[str, Any]]:
+        """Describe ELB resources by ARN, 20 a call; AWS refuses a whole batch for one missing ARN, so a
+        refused batch is asked again one by one (the missing one is then simply absent)."""
+        call = getattr(self.aws.client("elbv2"), method_name(operation))
         found: list[dict[str, Any]] = []
         for batch in _chunks(sorted(set(arns)), ELB_ARNS_PER_CALL):
-            found += self._ask("DescribeTargetGroups", lambda b=batch: elbv2.describe_target_groups(
-                TargetGroupArns=b)["TargetGroups"], [])
+            answer = self._ask(operation, lambda b=batch: call(**{param: b})[key], None)
+            if answer is None:
+                for arn in batch if len(batch) > 1 else []:
+                    found += self._ask(operation, lambda a=arn: call(**{param: [a]})[key], [])
+            else:
+                found += answer
         return found
+
+    def target_groups(self, arns: list[str]) -> list[dict[str, Any]]:
+        return self._elb_by_arn("DescribeTargetGroups", "TargetGroupArns", "TargetGroups", arns)
 
     def load_balancers(self, arns: list[str] | None = None) -> list[dict[str, Any]]:
         """The load balancers with these ARNs, or every one in the region (None)."""
         if arns is None:
             return self._pages("elbv2", "DescribeLoadBalancers", "LoadBalancers")
-        elbv2 = self.aws.client("elbv2")
-        found: list[dict[str, Any]] = []
-        for batch in _chunks(sorted(set(arns)), ELB_ARNS_PER_CALL):
-            found += self._ask("DescribeLoadBalancers", lambda b=batch: elbv2.describe_load_balancers(
-                LoadBalancerArns=b)["LoadBalancers"], [])
-        return found
+        return self._elb_by_arn("DescribeLoadBalancers", "LoadBalancerArns", "LoadBalancers", arns)
 
     def listeners(self, load_balancer_arn: str) -> list[dict[str, Any]]:
         return self._pages("elbv2", "DescribeListeners", "Listeners", LoadBalancerArn=load_balancer_arn)
