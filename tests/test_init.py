@@ -269,3 +269,42 @@ def test_flags_that_name_no_place_to_start_are_refused_before_any_call(workdir, 
 
     assert code == EXIT_INVALID
     assert message in capsys.readouterr().err
+
+
+def test_init_reads_ssm_parameter_image_delivery_from_the_groups_user_data(aws, workdir, capsys):
+    delivery = {"method": "ssm-parameter", "parameter": "/legacy/{color}/image", "container_port": 8080,
+                "host_port": 80}
+    group = {"launch_template": "legacy", "name_pattern": "legacy-{color}", "image_delivery": delivery}
+    path = write_spec(workdir, "legacy", platform={"asg": group})
+    spec = load_spec(path).spec
+    seed(Aws(spec.region, endpoint_url=aws.endpoint_url), spec, image_tag="v1")
+    path.unlink()
+
+    assert main(["init", "--asg", "legacy-green", "--asg", "legacy-blue"]) == EXIT_OK, capsys.readouterr().err
+
+    written = generated(workdir, "legacy")["platform"]["asg"]
+    assert written["image_delivery"] == delivery
+    assert written["groups"] == {"blue": "legacy-blue", "green": "legacy-green"}
+    plans_clean(path, capsys)
+
+
+def test_init_from_a_weighted_record_over_two_auto_scaling_groups(aws, workdir, capsys):
+    asg = {"launch_template": "api", "name_pattern": "api-{color}",
+           "image_delivery": {"method": "user-data", "container_port": 8080, "host_port": 80}}
+    path = write_spec(workdir, "api")
+    data = yaml.safe_load(path.read_text()) | {"platform": {"asg": asg}}  # the same record, over groups
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    spec = load_spec(path).spec
+    seed(Aws(spec.region, endpoint_url=aws.endpoint_url), spec, image_tag="v1")
+    path.unlink()
+
+    code = main(["init", "--zone", "example.com", "--record", "api.example.com", "--asg", "api-blue",
+                 "--asg", "api-green"])
+
+    assert code == EXIT_OK, capsys.readouterr().err
+    written = generated(workdir, "api")
+    assert written["strategy"] == "dns-cutover"
+    assert written["platform"]["asg"]["groups"] == {"blue": "api-blue", "green": "api-green"}
+    assert written["traffic"]["dns"]["endpoints"] == {"blue": "api-blue.lb.example.com",
+                                                      "green": "api-green.lb.example.com"}
+    plans_clean(path, capsys)

@@ -14,6 +14,7 @@ never edits it, and a spec that plans with an error helps nobody.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,8 @@ class InitRequest:
             out.append("give --service (ECS) or --asg (Auto Scaling), not both")
         if bool(self.zone) != bool(self.record):
             out.append("--zone and --record go together (the hosted zone and the weighted record's name)")
+        if self.name is not None and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", self.name):
+            out.append(f"--name {self.name}: a service name is lowercase letters, digits and -, at most 63")
         if not (self.services or self.asgs or self.zone):
             out.append("say where to start: --cluster C --service S, --asg NAME, or --zone ZONE --record NAME")
         return out
