@@ -308,3 +308,185 @@ def test_init_from_a_weighted_record_over_two_auto_scaling_groups(aws, workdir, 
     assert written["traffic"]["dns"]["endpoints"] == {"blue": "api-blue.lb.example.com",
                                                       "green": "api-green.lb.example.com"}
     plans_clean(path, capsys)
+
+
+# --- pure parts: the writer, names and colors, listeners, alarms, user data ------------------------
+
+from bluegreen.app import init_facts as facts  # noqa: E402
+from bluegreen.app.init import InitRequest, walk  # noqa: E402
+from bluegreen.errors import InvalidInput  # noqa: E402
+from bluegreen.specfiles.writer import Document, Field, Item, render  # noqa: E402
+
+
+def test_the_writer_puts_each_comment_above_its_field_and_quotes_what_yaml_would_misread():
+    doc = Document(header=("made by a test",), fields=(
+        Field("service", "web", comment="the name"),
+        Field("odd", ["on", "1e3", "*", "yes", "null"]),
+        Field("traffic", (Field("routes", [Item((Field("load_balancer", "lb", comment="why this one"),
+                                                 Field("port", 80, trailing="now")), comment="route one")]),)),
+    ))
+
+    text = render(doc)
+
+    assert yaml.safe_load(text) == {"service": "web", "odd": ["on", "1e3", "*", "yes", "null"],
+                                    "traffic": {"routes": [{"load_balancer": "lb", "port": 80}]}}
+    assert text.splitlines()[:3] == ["# made by a test", "# the name", "service: web"]
+    assert "    # route one\n    # why this one\n    - load_balancer: lb\n      port: 80  # now\n" in text
+
+
+@pytest.mark.parametrize("names, stem", [
+    (("web-blue", "web-green"), "web"), (("Blue_Shop", "Green_Shop"), "shop"), (("worker",), "worker"),
+    (("api-blue-v2", "api-green-v2"), "api-v2"), (("orders-a", "orders-b"), "orders"),
+])
+def test_the_service_name_is_what_the_live_names_share_without_the_color(names, stem):
+    assert facts.service_name(*names) == stem
+
+
+def test_colors_come_from_names_then_from_the_live_one_then_from_the_order():
+    assert facts.assign_colors("web-green", "web-blue", live="web-green")[:2] == ("web-blue", "web-green")
+    assert facts.assign_colors("a", "b", live="b")[:2] == ("b", "a")
+    assert facts.assign_colors("a", "b")[:2] == ("a", "b")
+    assert facts.other_color_name("legacy-Blue") == "legacy-Green"
+    assert facts.other_color_name("bluebird") is None  # a word, not a substring
+
+
+def forwarder(port: int, priority: int | None = None, lb: str = "alb") -> facts.Forwarder:
+    return facts.Forwarder(lb, f"arn:{lb}", port, priority, (("tg-b", 100), ("tg-g", 0)))
+
+
+def test_production_is_443_or_80_or_a_rule_and_another_port_is_the_test_listener():
+    routes, test, _ = facts.split_test_listener([forwarder(8080), forwarder(80)])
+    assert [r.port for r in routes] == [80] and test is not None and test.port == 8080
+
+    routes, test, _ = facts.split_test_listener([forwarder(443, priority=10), forwarder(9000)])
+    assert [(r.port, r.priority) for r in routes] == [(443, 10)] and test is not None and test.port == 9000
+
+    routes, test, _ = facts.split_test_listener([forwarder(3000), forwarder(3001, lb="other")])
+    assert [r.port for r in routes] == [3000, 3001] and test is None  # a test listener is on the first route's LB
+
+
+def test_alarms_are_matched_by_any_dimension_of_their_metrics_and_a_service_by_its_cluster_too():
+    alarms = [
+        {"AlarmName": "math", "Metrics": [{"MetricStat": {"Metric": {"Dimensions": [
+            {"Name": "TargetGroup", "Value": "targetgroup/web-blue/1"}]}}}]},
+        {"AlarmName": "cpu", "Dimensions": [{"Name": "ServiceName", "Value": "web-blue"},
+                                            {"Name": "ClusterName", "Value": "prod"}]},
+        {"AlarmName": "cpu-staging", "Dimensions": [{"Name": "ServiceName", "Value": "web-blue"},
+                                                    {"Name": "ClusterName", "Value": "staging"}]},
+    ]
+    wanted = {("TargetGroup", "targetgroup/web-blue/1"): "target group web-blue",
+              ("ServiceName", "web-blue"): "ECS service web-blue"}
+
+    assert [name for name, _ in facts.alarms_naming(alarms, wanted, "prod")] == ["cpu", "math"]
+
+
+def test_image_delivery_and_ports_are_read_from_user_data():
+    plain = facts.delivery_from("docker run -d --name app -p 80:8080 123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1")
+    ssm = facts.delivery_from('IMAGE=$(aws ssm get-parameter --name "/shop/${COLOR}/image" --query P)\n'
+                              'docker run -p 8080:8080 "$IMAGE"')
+
+    assert plain == facts.Delivery("user-data", 80, 8080)
+    assert ssm == facts.Delivery("ssm-parameter", 8080, 8080, "/shop/{color}/image")
+    assert facts.ecr_image("run 123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app@sha256:" + "a" * 64
+                           ).repository == "team/app"
+
+
+class FakeReads:
+    """AWS answers held in memory, for the walk's refusals (every method init's reads have)."""
+
+    region = "us-east-1"
+
+    def __init__(self, services=(), target_groups=(), load_balancers=(), listeners=None):
+        self.services, self.tgs, self.lbs = list(services), list(target_groups), list(load_balancers)
+        self._listeners = listeners or {}
+
+    def ecs_services(self, cluster, names):
+        return [s for s in self.services if s["serviceName"] in names]
+
+    def cluster_services(self, cluster):
+        return list(self.services)
+
+    def clusters(self):
+        return ["prod"]
+
+    def task_definition(self, arn):
+        return {"taskDefinitionArn": arn, "containerDefinitions": [
+            {"name": "app", "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1"}]}
+
+    def target_groups(self, arns):
+        return [t for t in self.tgs if t["TargetGroupArn"] in arns]
+
+    def load_balancers(self, arns=None):
+        return [b for b in self.lbs if arns is None or b["LoadBalancerArn"] in arns]
+
+    def listeners(self, arn):
+        return self._listeners.get(arn, [])
+
+    def rules(self, arn):
+        return []
+
+    def auto_scaling_groups(self, names=None):
+        return []
+
+    def launch_template_version(self, template):
+        return None
+
+    def parameter_value(self, name):
+        return None
+
+    def hosted_zone(self, zone):
+        return None
+
+    def record_sets(self, zone_id, name):
+        return []
+
+    def alarms(self):
+        return []
+
+
+def tg(name):
+    return {"TargetGroupArn": f"arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/{name}/1", "TargetGroupName": name,
+            "LoadBalancerArns": ["arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/alb/1"]}
+
+
+def ecs_service(name, *tgs):
+    return {"serviceName": name, "taskDefinition": f"arn:td/{name}:1", "desiredCount": 2,
+            "loadBalancers": [{"targetGroupArn": tg(t)["TargetGroupArn"], "containerName": "app"} for t in tgs]}
+
+
+def two_way_world(*services):
+    lb = {"LoadBalancerArn": tg("x")["LoadBalancerArns"][0], "LoadBalancerName": "alb"}
+    listener = {"ListenerArn": "arn:listener/80", "Port": 80, "DefaultActions": [{"Type": "forward", "ForwardConfig": {
+        "TargetGroups": [{"TargetGroupArn": tg("shop-blue")["TargetGroupArn"], "Weight": 100},
+                         {"TargetGroupArn": tg("shop-green")["TargetGroupArn"], "Weight": 0}]}}]}
+    return FakeReads(services, [tg("shop-blue"), tg("shop-green")], [lb], {lb["LoadBalancerArn"]: [listener]})
+
+
+def test_a_two_way_forward_whose_other_target_group_no_service_uses_is_refused_naming_it():
+    reads = two_way_world(ecs_service("shop-blue", "shop-blue"))
+
+    with pytest.raises(InvalidInput) as refused:
+        walk(reads, InitRequest(region="us-east-1", cluster="prod", services=("shop-blue",)))
+
+    assert refused.value.message == ("alb:80 forwards to shop-blue and shop-green, but the ECS services of cluster "
+                                     "prod registering into shop-green are: none; give both with --service")
+
+
+def test_two_services_in_one_cluster_registering_into_the_other_target_group_are_ambiguous():
+    reads = two_way_world(ecs_service("shop-blue", "shop-blue"), ecs_service("shop-green", "shop-green"),
+                          ecs_service("shop-green-canary", "shop-green"))
+
+    with pytest.raises(InvalidInput, match="registering into shop-green are: shop-green, shop-green-canary"):
+        walk(reads, InitRequest(region="us-east-1", cluster="prod", services=("shop-blue",)))
+
+
+def test_the_pair_found_in_memory_is_a_target_group_swap_with_its_weights_noted():
+    reads = two_way_world(ecs_service("shop-blue", "shop-blue"), ecs_service("shop-green", "shop-green"))
+
+    found = walk(reads, InitRequest(region="us-east-1", cluster="prod", services=("shop-green",)))
+
+    assert found.service == "shop" and found.strategy.value == "ecs-target-group-swap"
+    assert [s.name for s in found.stacks] == ["shop-blue", "shop-green"]
+    route = found.traffic.value[0].value[0].value  # type: ignore[index,union-attr]
+    assert [(f.key, f.value, f.trailing) for f in route][-2:] == [
+        ("blue_target_group", "shop-blue", "weight 100 now"), ("green_target_group", "shop-green", "weight 0 now")]
