@@ -13,9 +13,13 @@ import pytest
 import yaml
 
 from bluegreen.adapters.aws.session import Aws
+from bluegreen.app import init_facts as facts
+from bluegreen.app.init import InitRequest, walk
 from bluegreen.cli.main import main
+from bluegreen.errors import InvalidInput
 from bluegreen.local.seed import seed
 from bluegreen.specfiles.loader import load_spec
+from bluegreen.specfiles.writer import Document, Field, Item, render
 
 from deploy_helpers import write_spec
 
@@ -312,10 +316,6 @@ def test_init_from_a_weighted_record_over_two_auto_scaling_groups(aws, workdir, 
 
 # --- pure parts: the writer, names and colors, listeners, alarms, user data ------------------------
 
-from bluegreen.app import init_facts as facts  # noqa: E402
-from bluegreen.app.init import InitRequest, walk  # noqa: E402
-from bluegreen.errors import InvalidInput  # noqa: E402
-from bluegreen.specfiles.writer import Document, Field, Item, render  # noqa: E402
 
 
 def test_the_writer_puts_each_comment_above_its_field_and_quotes_what_yaml_would_misread():
