@@ -251,9 +251,11 @@ def test_unreachable_aws_is_one_line_and_exit_6(workdir, monkeypatch, capsys):
     with socket.socket() as closed:  # a loopback port nothing listens on
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_MAX_ATTEMPTS": "1"}.items():
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
         monkeypatch.setenv(key, value)
+    import botocore.retries.standard
+
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
 
     code = main(["--endpoint-url", f"http://127.0.0.1:{port}", "init", "--cluster", "prod", "--service", "web"])
 
