@@ -101,7 +101,7 @@ def _items(items: list[Item], depth: int) -> list[str]:
 
 def render(document: Document) -> str:
     """The YAML text of `document`: the header, then each top-level field, a blank line between sections."""
-    lines = [f"# {line}".rstrip() for line in document.header]
+    lines = [wrapped for line in document.header for wrapped in (_comment(line, "") or ["#"])]
     for f in document.fields:
         section = _fields((f,), 0)
         if lines and isinstance(f.value, tuple):
