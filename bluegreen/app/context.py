@@ -52,6 +52,25 @@ def ci_build(env: Mapping[str, str]) -> str | None:
     return None
 
 
+# Each CI system's own marker variable, checked in order; `CI` (set by most of them) and Jenkins'
+# `BUILD_ID` come last, as the generic signs.
+CI_MARKERS: tuple[tuple[str, str], ...] = (
+    ("JENKINS_URL", "Jenkins"), ("GITHUB_ACTIONS", "GitHub Actions"), ("GITLAB_CI", "GitLab CI"),
+    ("BUILDKITE", "Buildkite"), ("CIRCLECI", "CircleCI"), ("TF_BUILD", "Azure Pipelines"),
+    ("CODEBUILD_BUILD_ID", "AWS CodeBuild"), ("TEAMCITY_VERSION", "TeamCity"), ("BITBUCKET_BUILD_NUMBER", "Bitbucket"),
+    ("BUILD_ID", "a CI build (BUILD_ID is set)"), ("CI", "CI (CI is set)"),
+)
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def ci_system(env: Mapping[str, str]) -> str | None:
+    """The CI system this process runs in (`Jenkins`, `GitHub Actions`, ...), or None outside CI."""
+    for key, name in CI_MARKERS:
+        if env.get(key, "").strip().lower() not in _FALSE:
+            return name
+    return None
+
+
 def identity_from(env: Mapping[str, str]) -> Identity:
     return Identity(user=user_name(env), host=socket.gethostname() or "localhost", pid=os.getpid(),
                     ci_build=ci_build(env), git_commit=env.get("GIT_COMMIT") or env.get("GITHUB_SHA") or None)
@@ -67,6 +86,7 @@ class RunContext:
     role_arn: str | None = None
     registry: str | None = None  # loopback registry for image bytes (local use)
     identity: Identity = field(default_factory=lambda: identity_from(os.environ))
+    ci: str | None = None  # the CI system running this (`ci_system`), None outside CI
     wall_clock: Callable[[], float] = time.time
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
@@ -78,7 +98,7 @@ class RunContext:
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None, **settings: object) -> "RunContext":
         env = os.environ if env is None else env
-        return cls(identity=identity_from(env), **settings)  # type: ignore[arg-type]
+        return cls(identity=identity_from(env), ci=ci_system(env), **settings)  # type: ignore[arg-type]
 
     def region_of(self, spec: "Spec") -> str:
         """The region a spec's resources are read and changed in."""

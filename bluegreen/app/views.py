@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bluegreen.app.ci import state_backend
 from bluegreen.app.plans import plan_specs
 from bluegreen.app.session import Session, holder_is_dead
 from bluegreen.domain.deployment import Deployment, Status
@@ -33,6 +34,7 @@ def status(session: Session) -> dict[str, Any]:
         "lock": (lock.describe() + ("; its holder process is dead" if dead else "")) if lock else None,
         "lock_holder_dead": dead,
         "deployment": _shown(record) if record else None,
+        "state_backend": state_backend(session.spec.state),  # where the lock and record above were read
     }
     running = lock is not None and not dead and not lock.expired(now)
     out["commands"] = commands(session.service, record, lock if running else None)

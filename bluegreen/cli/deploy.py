@@ -14,6 +14,19 @@ from bluegreen.cli import options
 from bluegreen.errors import InvalidInput
 
 
+def _session(runtime: Any, service: str, events_mode: str) -> Any:
+    """The session of a command that changes things; in CI with local state, a loud warning first."""
+    from bluegreen.app.ci import local_state_warning
+
+    session = options.session_for(runtime, service, events_mode)
+    warning = local_state_warning(getattr(runtime, "ci", None), session.spec, str(session.loaded.path))
+    if warning:
+        click.echo(warning, err=True)  # stderr: seen in the CI log even when stdout is parsed JSON
+        if events_mode == "json":
+            session.events.emit("state.warning", warning, state="local", ci=runtime.ci)
+    return session
+
+
 @options.command()
 @options.service_argument
 @options.image_tag_option()
@@ -32,7 +45,7 @@ def deploy(runtime: Any, service: str, image_tag: str | None, plan_file: str | N
 
     if build and not image_tag:
         raise InvalidInput("--build needs --image-tag (the tag to build and push)")
-    return run(options.session_for(runtime, service, events_mode), image_tag=image_tag, plan_file=plan_file,
+    return run(_session(runtime, service, events_mode), image_tag=image_tag, plan_file=plan_file,
                build=build, registry=runtime.registry, pause_before_shift=pause_before_shift,
                wait_finalize=wait_finalize)
 
@@ -46,7 +59,7 @@ def promote(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -
     """Continue a deployment paused before the traffic shift."""
     from bluegreen.app.recovery import promote as run
 
-    return run(options.session_for(runtime, service, events_mode), wait_finalize=wait_finalize)
+    return run(_session(runtime, service, events_mode), wait_finalize=wait_finalize)
 
 
 @options.command()
@@ -57,7 +70,7 @@ def abort(runtime: Any, service: str, events_mode: str) -> int:
     """Abandon the in-flight (or paused) deployment and put traffic back on blue."""
     from bluegreen.app.recovery import abort as run
 
-    return run(options.session_for(runtime, service, events_mode))
+    return run(_session(runtime, service, events_mode))
 
 
 @options.command()
@@ -70,7 +83,7 @@ def rollback(runtime: Any, service: str, to: str | None, events_mode: str) -> in
     """Put production traffic back on the last good color, whatever state the deployment is in."""
     from bluegreen.app.recovery import rollback as run
 
-    return run(options.session_for(runtime, service, events_mode), to=to)
+    return run(_session(runtime, service, events_mode), to=to)
 
 
 @options.command()
@@ -82,7 +95,7 @@ def resume(runtime: Any, service: str, wait_finalize: bool, events_mode: str) ->
     """Finish a deployment whose process was killed, from the journal."""
     from bluegreen.app.recovery import resume as run
 
-    return run(options.session_for(runtime, service, events_mode), wait_finalize=wait_finalize)
+    return run(_session(runtime, service, events_mode), wait_finalize=wait_finalize)
 
 
 @options.command()
@@ -94,7 +107,7 @@ def finalize(runtime: Any, service: str, now: bool, events_mode: str) -> int:
     """Scale the old color down once its keep-warm time has passed."""
     from bluegreen.app.recovery import finalize as run
 
-    return run(options.session_for(runtime, service, events_mode), now=now)
+    return run(_session(runtime, service, events_mode), now=now)
 
 
 COMMANDS = (deploy, promote, abort, rollback, resume, finalize)

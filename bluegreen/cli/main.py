@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from bluegreen import __version__
-from bluegreen.cli import build, deploy, demo, iam, inspect, options, plan
+from bluegreen.cli import build, deploy, demo, iam, init, inspect, options, plan
 from bluegreen.errors import BluegreenError, ExitCode, InvalidInput
 
 # The README's "Exit codes" table says the same; a test keeps them equal.
@@ -74,7 +74,7 @@ def cli(ctx: click.Context, endpoint_url: str | None, region: str | None, profil
 
 
 for _command in (plan.validate, plan.schema, plan.plan, *deploy.COMMANDS, *inspect.COMMANDS, build.build,
-                 iam.iam_policy, demo.demo):
+                 iam.iam_policy, demo.demo, init.init):
     cli.add_command(_command)
 
 

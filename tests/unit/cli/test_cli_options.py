@@ -60,7 +60,7 @@ IDS = [name for name, _ in ALL]
 
 def test_every_command_is_still_there_under_its_old_name():
     assert set(cli.commands) == {"validate", "schema", "plan", "build", "deploy", "promote", "abort", "rollback",
-                                 "resume", "finalize", "status", "history", "unlock", "iam-policy", "demo"}
+                                 "resume", "finalize", "status", "history", "unlock", "iam-policy", "demo", "init"}
 
 
 @pytest.mark.parametrize("name, command", ALL, ids=IDS)
