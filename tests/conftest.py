@@ -19,6 +19,8 @@ from typing import NoReturn
 
 import pytest
 
+from ci_env import IN_CI  # noqa: F401  (read before any fixture edits the environment)
+
 DEFAULT_DOCKER_HOST = "unix:///tmp/bg-docker.sock"
 DEFAULT_REGISTRY = "127.0.0.1:5000"
 AWS_REGION = "us-east-1"
@@ -29,6 +31,16 @@ def docker_unavailable(reason: str) -> NoReturn:
     if os.environ.get("BLUEGREEN_REQUIRE_DOCKER") == "1":
         pytest.fail(f"{reason} (BLUEGREEN_REQUIRE_DOCKER=1; try scripts/docker-up)", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def not_in_ci(monkeypatch):
+    """bluegreen as a developer runs it: no CI markers, so no local-state-in-CI warning in the
+    output the tests assert (tests/test_ci_state.py sets them where that warning is the subject)."""
+    from bluegreen.app.context import CI_MARKERS
+
+    for name, _system in CI_MARKERS:
+        monkeypatch.delenv(name, raising=False)
 
 
 # --- AWS emulator -----------------------------------------------------------

