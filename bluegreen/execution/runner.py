@@ -11,7 +11,8 @@
     finalize   the steps after keep-warm -> drain countdown -> succeeded
     roll_back  THE way back, for a failed run, `abort`, `rollback` and a resumed rollback alike:
                rolling-back -> the inverses of every step the journal says was started, with SIGINT and
-               SIGTERM ignored -> rolled-back | rollback-failed, recorded with a history line.
+               SIGTERM ignored -> where production traffic is, read back from AWS (gates_restored)
+               -> rolled-back (verified) | rollback-failed, recorded with a history line.
 
 Status changes go through `Deployment.to`, so one outside the transition table fails loudly. The
 sleep and the wall clock are the run context's: tests run whole plans without sleeping.
@@ -27,10 +28,13 @@ from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from bluegreen.domain.deployment import Deployment, Status
 from bluegreen.domain.plan import Plan
-from bluegreen.domain.steps import KeepWarm
+from bluegreen.domain.steps import (
+    KeepWarm, Step, WaitGroupInService, WaitServiceStable, WaitTargetsHealthy,
+)
 from bluegreen.events import Events
 from bluegreen.execution.executor import Executor, JournalSink
 from bluegreen.execution.gates import Gates
+from bluegreen.execution.gates_restored import DEFAULT_DEADLINE, DEFAULT_INTERVAL, verify_restored
 from bluegreen.execution.signals import shielded, sigterm_as_interrupt
 
 
@@ -184,6 +188,8 @@ class Runner:
             attempted = [s for s in self.plan.steps if s.id in self.journaled.started
                          and not (keep_finalize and s.phase == "finalize")]
             failures = tuple(self.executor.roll_back(attempted, reason))
+            if not failures:
+                failures = self._verify(attempted)
             for name in ignored:
                 self.events.emit("rollback.interrupt-ignored", f"{name} ignored: the rollback continues")
             operation = "rollback" if requested else None
@@ -199,6 +205,17 @@ class Runner:
                 self.events.emit("rollback.succeeded", "rolled back: production traffic is on "
                                  f"{self.plan.live_color or 'the previous revision'}")
             return Outcome(Ending.ROLLED_BACK, record, reason)
+
+    def _verify(self, attempted: list[Step]) -> tuple[str, ...]:
+        """Read back where production traffic is: "restored" is a claim about AWS, not about our calls."""
+        waits = [s for s in self.plan.steps if isinstance(s, (WaitServiceStable, WaitTargetsHealthy, WaitGroupInService))]
+        deadline = max((s.deadline for s in waits), default=DEFAULT_DEADLINE)
+        interval = min((s.interval for s in waits), default=DEFAULT_INTERVAL)
+        problems = tuple(verify_restored(
+            self.plan.steps, attempted, self.gates, deadline=deadline, interval=interval,
+            on_verified=lambda line: self.events.emit("rollback.verified", f"verified: {line}")))
+        self.journal("rollback.verified", problems=list(problems))
+        return problems
 
     # --- how a run ends ----------------------------------------------------------------------------
 

@@ -210,7 +210,7 @@ class AwsActions:
         """Only the weights change: each color's live record set is UPSERTed as listed, with its new
         weight (alias target, health check, TTL and values kept)."""
         r53 = self.aws.client("route53")
-        live = self._weighted_record_sets(zone_id, record, type_)
+        live = weighted_record_sets(r53, zone_id, record, type_)
         missing = [set_id for set_id in weights if set_id not in live]
         if missing:
             raise LookupError(f"no weighted {type_} record {record} with set identifier {', '.join(missing)} "
@@ -227,25 +227,6 @@ class AwsActions:
         return (f"{record}: {_fmt(current)} -> {_fmt(weights)}" + (f" (kept: {', '.join(kept)})" if kept else "")
                 + f" (change {change['Id'].rsplit('/', 1)[-1]} {status})")
 
-    def _weighted_record_sets(self, zone_id: str, record: str, type_: str) -> dict[str, dict[str, Any]]:
-        """Set identifier -> the record set named `record` of `type_`, as listed (sorted by name and type)."""
-        r53 = self.aws.client("route53")
-        wanted = _dns(record)
-        found: dict[str, dict[str, Any]] = {}
-        kwargs: dict[str, Any] = {"HostedZoneId": zone_id, "StartRecordName": record, "StartRecordType": type_}
-        while True:
-            page = r53.list_resource_record_sets(**kwargs)
-            sets = page["ResourceRecordSets"]
-            for listed in sets:
-                if _dns(listed["Name"]) == wanted and listed["Type"] == type_ and "SetIdentifier" in listed:
-                    found.setdefault(listed["SetIdentifier"], listed)
-            past = any(_dns(s["Name"]) != wanted or s["Type"] != type_ for s in sets)
-            if past or not page.get("IsTruncated"):
-                return found
-            kwargs.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
-            if page.get("NextRecordIdentifier"):
-                kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
-
     def _wait_insync(self, change_id: str, status: str, deadline: float = 300.0) -> str:
         """Route53 applies a change to all its name servers before it reports INSYNC."""
         import time
@@ -257,6 +238,25 @@ class AwsActions:
         if status != "INSYNC":
             raise TimeoutError(f"Route53 change {change_id} still {status} after {deadline:.0f}s")
         return status
+
+
+def weighted_record_sets(r53: Any, zone_id: str, record: str, type_: str) -> dict[str, dict[str, Any]]:
+    """Set identifier -> the record set named `record` of `type_`, as listed (sorted by name and type)."""
+    wanted = _dns(record)
+    found: dict[str, dict[str, Any]] = {}
+    kwargs: dict[str, Any] = {"HostedZoneId": zone_id, "StartRecordName": record, "StartRecordType": type_}
+    while True:
+        page = r53.list_resource_record_sets(**kwargs)
+        sets = page["ResourceRecordSets"]
+        for listed in sets:
+            if _dns(listed["Name"]) == wanted and listed["Type"] == type_ and "SetIdentifier" in listed:
+                found.setdefault(listed["SetIdentifier"], listed)
+        past = any(_dns(s["Name"]) != wanted or s["Type"] != type_ for s in sets)
+        if past or not page.get("IsTruncated"):
+            return found
+        kwargs.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
+        if page.get("NextRecordIdentifier"):
+            kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
 
 
 def new_revision_body(live: Mapping[str, Any], container: str, image: str, environment: Mapping[str, str],
