@@ -112,7 +112,12 @@ def _records(step: SetRecordWeights, gates: Gates) -> str:
 
 
 def _attachment(step: Attach, gates: Gates, deadline: float, interval: float) -> str:
-    group = gates.observer.group(step.group)
+    try:
+        group = gates.observer.group(step.group)
+    except LookupError:
+        if step.detach:  # deleted (a group this deployment created): attached to nothing
+            return f"{step.group} is gone"
+        raise StepFailed(f"Auto Scaling group {step.group} not found") from None
     attached = set(group.get("TargetGroupARNs", [])) | set(group.get("LoadBalancerNames", []))
     wanted = step.target_group_arns + step.classic_elbs
     names = ", ".join(step.names.get(w, w) for w in wanted)
