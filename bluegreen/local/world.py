@@ -8,7 +8,7 @@ threads, no races, and with a `VirtualClock` a 300 s deregistration delay is one
 
 One world is active per process (`activate` / `deactivate`); moto's own behaviour is untouched
 when none is. The patches are installed once by `install()` and live in the modules by service
-(`ecs`, `elb`, `autoscaling`, `rejections`, `answers`); every way they differ from moto is listed in
+(`ecs`, `elb`, `autoscaling`, `rejections`, `answers`, `dynamodb`); every way they differ from moto is listed in
 `DIVERGENCES.md` with the AWS documentation it follows.
 """
 
@@ -227,7 +227,7 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from bluegreen.local import answers, autoscaling, ecs, elb, rejections
+        from bluegreen.local import answers, autoscaling, dynamodb, ecs, elb, rejections
 
         _hook_requests()
         elb.install()
@@ -235,6 +235,7 @@ def install() -> None:
         autoscaling.install()
         rejections.install()
         answers.install()
+        dynamodb.install()
         _installed = True
 
 
