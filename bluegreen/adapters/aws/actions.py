@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import time
 from typing import Any, Callable, Mapping
 
 from bluegreen.adapters.aws.errors import aws_exceptions, is_not_found
@@ -29,8 +30,11 @@ def _short(arn: str | None) -> str:
 
 
 class AwsActions:
-    def __init__(self, aws: Aws) -> None:
+    def __init__(self, aws: Aws, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.aws = aws
+        self.clock = clock  # the run context's: waits (Route53's INSYNC) follow the injected clock
+        self.sleep = sleep
 
     # --- ECS ---------------------------------------------------------------------------------
 
@@ -278,11 +282,9 @@ class AwsActions:
 
     def _wait_insync(self, change_id: str, status: str, deadline: float = 300.0) -> str:
         """Route53 applies a change to all its name servers before it reports INSYNC."""
-        import time
-
-        start = time.monotonic()
-        while status != "INSYNC" and time.monotonic() - start < deadline:
-            time.sleep(2.0)
+        start = self.clock()
+        while status != "INSYNC" and self.clock() - start < deadline:
+            self.sleep(5.0)
             status = self.aws.client("route53").get_change(Id=change_id)["ChangeInfo"]["Status"]
         if status != "INSYNC":
             raise TimeoutError(f"Route53 change {change_id} still {status} after {deadline:.0f}s")
