@@ -43,3 +43,29 @@ def test_targets_that_never_become_healthy_roll_back_naming_them_and_the_health_
     assert " unhealthy (Target." in failed and " i-" in failed  # the instances, by id
     assert "health check: HTTP / on port traffic-port every 10s (timeout 5s), healthy after 3, unhealthy after 2" in failed
     assert "verified: legacy-blue attached to legacy, InService and healthy" in out
+
+
+def test_blue_is_reported_drained_only_after_the_deregistration_delay(
+        realistic_aws, workdir, product_on_virtual_clock, capsys, monkeypatch):
+    from bluegreen.events import Events
+
+    path, seeded, _ = seeded_world(realistic_aws, workdir, "web")
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 0
+    blue = seeded.target_groups["web-blue"]
+    seen: dict[str, object] = {}
+    emit = Events.emit
+
+    def watch(self, event, message, **data):
+        if event in ("drain.countdown", "drain.done") and event not in seen:
+            seen[event] = (product_on_virtual_clock.time(), healthy_targets(realistic_aws, blue))
+        return emit(self, event, message, **data)
+
+    monkeypatch.setattr(Events, "emit", watch)
+
+    assert main(["finalize", "web", "--now"]) == 0
+
+    began, at_start = seen["drain.countdown"]
+    done, at_done = seen["drain.done"]
+    assert set(at_start.values()) == {"draining"}
+    assert done - began >= 300  # the group's deregistration delay
+    assert at_done == {}  # reported drained once the load balancer holds none of blue's targets

@@ -83,6 +83,19 @@ def expected_state(steps: Sequence[Step]) -> list[Check]:
     return checks
 
 
+def old_color_target_groups(steps: Sequence[Step]) -> list[str]:
+    """The target groups the old color served production from: what drains once it is scaled down."""
+    found: list[str] = []
+    seen: set[str] = set()
+    for step in steps:
+        if isinstance(step, SetWeights) and step.production and step.target_key() not in seen:
+            seen.add(step.target_key())  # the first change of each listener found the old color serving
+            found += [arn for arn, weight in step.previous.items() if weight > 0 and arn not in found]
+        elif isinstance(step, Attach) and step.detach:
+            found += [arn for arn in step.target_group_arns if arn not in found]
+    return found
+
+
 def _revisions(inverses: Iterable[Step]) -> list[Check]:
     """A revision put back on a service that serves (desired > 0) must be steady on it."""
     return [lambda g, d, i, s=step: _service(s, g, d, i) for step in inverses

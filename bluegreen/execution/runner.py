@@ -34,7 +34,9 @@ from bluegreen.domain.steps import (
 from bluegreen.events import Events
 from bluegreen.execution.executor import Executor, JournalSink
 from bluegreen.execution.gates import Gates
-from bluegreen.execution.gates_restored import DEFAULT_DEADLINE, DEFAULT_INTERVAL, verify_restored
+from bluegreen.execution.gates_restored import (
+    DEFAULT_DEADLINE, DEFAULT_INTERVAL, old_color_target_groups, verify_restored,
+)
 from bluegreen.execution.signals import shielded, sigterm_as_interrupt
 
 
@@ -171,7 +173,28 @@ class Runner:
             pause = min(10.0, remaining)
             self.sleep(pause)
             remaining -= pause
+        still = self._still_draining(deadline=max(60.0, step.drain_seconds))
+        if still:
+            self.events.emit("drain.unconfirmed", f"{step.color} not confirmed drained: {still}")
+            return
         self.events.emit("drain.done", f"{step.color} drained: no production connections left on it")
+
+    def _still_draining(self, deadline: float) -> str:
+        """After the countdown, wait until the old color's target groups hold no `draining` target (AWS
+        starts counting a target's delay when it deregisters, a little after the scale-down); "" when none."""
+        arns = old_color_target_groups(self.plan.steps)
+        start = self.clock()
+        while True:
+            try:
+                draining = [f"{arn.split('/')[-2] if arn.count('/') >= 2 else arn}: {tid}" for arn in arns
+                            for tid, state, _ in self.gates.observer.target_health(arn) if state == "draining"]
+            except Exception as error:  # an AWS read failing here must not undo a deployment that succeeded
+                return f"its targets could not be read ({type(error).__name__})"
+            if not draining:
+                return ""
+            if self.clock() - start >= deadline:
+                return f"still draining after {deadline:.0f}s more: {', '.join(draining)}"
+            self.sleep(5.0)
 
     # --- back to safety ----------------------------------------------------------------------------
 
