@@ -111,3 +111,21 @@ def test_a_listener_change_applied_but_never_answered_is_read_back_not_failed(ac
     assert "read back" in detail
     forward = aws.client("elbv2").describe_listeners(ListenerArns=[world.listener])["Listeners"][0]["DefaultActions"][0]
     assert {g["TargetGroupArn"]: g["Weight"] for g in forward["ForwardConfig"]["TargetGroups"]} == {blue: 0, green: 100}
+
+
+def test_a_record_change_applied_but_never_answered_is_read_back_not_failed(actions, fault_proxy, aws):
+    r53 = aws.client("route53")
+    zone = r53.create_hosted_zone(Name="example.com", CallerReference="z")["HostedZone"]["Id"]
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": "api.example.com", "Type": "A", "SetIdentifier": color,
+                                                   "Weight": weight, "TTL": 60,
+                                                   "ResourceRecords": [{"Value": address}]}}
+        for color, weight, address in (("blue", 100, "192.0.2.10"), ("green", 0, "192.0.2.20"))]})
+    fault_proxy.configure([Rule(Fault.RESET_AFTER, operations=frozenset({"route53:ChangeResourceRecordSets"}))])
+
+    detail = actions.set_record_weights(zone, "api.example.com", "A", {"blue": 0, "green": 100})
+
+    assert "weights read back" in detail
+    weights = {r["SetIdentifier"]: r["Weight"] for r in r53.list_resource_record_sets(HostedZoneId=zone)[
+        "ResourceRecordSets"] if "SetIdentifier" in r}
+    assert weights == {"blue": 0, "green": 100}

@@ -273,12 +273,23 @@ class AwsActions:
             return f"{record}: weights already {_fmt(weights)}"
         changes = [{"Action": "UPSERT", "ResourceRecordSet": writable_record_set(live[set_id], weights[set_id])}
                    for set_id in weights]
-        change = r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
-            "Comment": "bluegreen", "Changes": changes})["ChangeInfo"]
-        status = self._wait_insync(change["Id"], change["Status"])
+        answered: dict[str, Any] = {}
+
+        def change() -> None:
+            answered.update(r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
+                "Comment": "bluegreen", "Changes": changes})["ChangeInfo"])
+
+        def done() -> bool:
+            now = weighted_record_sets(r53, zone_id, record, type_)
+            return all(int(now.get(s, {}).get("Weight", -1)) == w for s, w in weights.items())
+
+        read_back = self._applied(change, done)
         kept = kept_in_record_sets([live[s] for s in weights])
-        return (f"{record}: {_fmt(current)} -> {_fmt(weights)}" + (f" (kept: {', '.join(kept)})" if kept else "")
-                + f" (change {change['Id'].rsplit('/', 1)[-1]} {status})")
+        head = f"{record}: {_fmt(current)} -> {_fmt(weights)}" + (f" (kept: {', '.join(kept)})" if kept else "")
+        if read_back:  # no change id to follow: the weights are read back, their propagation is not known
+            return head + " (its answer was lost: weights read back, propagation not followed)"
+        status = self._wait_insync(answered["Id"], answered["Status"])
+        return head + f" (change {answered['Id'].rsplit('/', 1)[-1]} {status})"
 
     def _wait_insync(self, change_id: str, status: str, deadline: float = 300.0) -> str:
         """Route53 applies a change to all its name servers before it reports INSYNC."""
