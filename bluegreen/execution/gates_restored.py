@@ -29,6 +29,8 @@ from bluegreen.errors import StepFailed
 # How long a serving color may take to be healthy again when the plan names no deadline.
 DEFAULT_DEADLINE = 600.0
 DEFAULT_INTERVAL = 10.0
+# Reads that fail (past botocore's own retries) are tried this many times before nothing is known.
+READ_ATTEMPTS = 3
 
 
 def verify_restored(steps: Sequence[Step], attempted: Sequence[Step], gates: Gates, *,
@@ -45,14 +47,19 @@ def verify_restored(steps: Sequence[Step], attempted: Sequence[Step], gates: Gat
         return []  # nothing was changed: nothing to restore
     problems: list[str] = []
     for check in expected_state(steps) + _revisions(rollback_steps(list(attempted))):
-        try:
-            line = check(gates, deadline, interval)
-        except StepFailed as failed:
-            problems.append(f"not verified: {failed}")
-        except Exception as error:  # an AWS read that failed past its retries: nothing is known
-            problems.append(f"not verified: could not read it back ({type(error).__name__}: {error})")
-        else:
-            on_verified(line)
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            try:
+                line = check(gates, deadline, interval)
+            except StepFailed as failed:
+                problems.append(f"not verified: {failed}")
+            except Exception as error:  # an AWS read that failed past botocore's retries
+                if attempt < READ_ATTEMPTS:
+                    gates.sleep(interval)  # AWS having a bad moment is no reason to claim less than we can
+                    continue
+                problems.append(f"not verified: could not read it back ({type(error).__name__}: {error})")
+            else:
+                on_verified(line)
+            break
     return problems
 
 

@@ -110,3 +110,21 @@ def test_targets_that_never_become_healthy_fail_naming_them_and_the_health_check
         "10.0.2.0 unhealthy (Target.ResponseCodeMismatch), 10.0.2.1 unhealthy (Target.ResponseCodeMismatch); "
         "health check: HTTP /health on port traffic-port every 10s (timeout 5s), healthy after 3, "
         "unhealthy after 2, expecting 200")
+
+
+def test_a_read_that_fails_once_after_the_rollback_is_tried_again(rig, spec, monkeypatch):
+    fail_the_canary(rig)
+    read = rig.world.listener_weights
+    failures = iter([ConnectionError("AWS did not answer")])
+
+    def flaky(listener, rule):
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return read(listener, rule)
+
+    monkeypatch.setattr(rig.world, "listener_weights", flaky)
+
+    outcome = run(rig, spec)
+
+    assert outcome.ending is Ending.ROLLED_BACK and not outcome.failures
