@@ -133,7 +133,7 @@ class Session:
         from bluegreen.adapters.aws.actions import AwsActions
         from bluegreen.adapters.aws.observe import AwsObserver
 
-        return AwsActions(self.aws()), AwsObserver(self.aws())
+        return AwsActions(self.aws(), clock=self.ctx.clock, sleep=self.ctx.sleep), AwsObserver(self.aws())
 
     # --- the lock ------------------------------------------------------------------------------------
 

@@ -103,8 +103,12 @@ class Executor:
                 return StepResult(detail=a.set_weights(step.listener_arn, step.rule_arn, step.weights))
             case WaitTargetsHealthy():
                 ids = self._group_instances(step.group) if step.group else None
-                g.wait_until(lambda: g.check_targets(step.target_group_arn, step.target_group, step.min_healthy, ids),
-                             what=f"target group {step.target_group}", deadline=step.deadline, interval=step.interval)
+                try:
+                    g.wait_until(lambda: g.check_targets(step.target_group_arn, step.target_group, step.min_healthy, ids),
+                                 what=f"target group {step.target_group}", deadline=step.deadline,
+                                 interval=step.interval)
+                except StepFailed as failed:
+                    raise StepFailed(f"{failed}{g.health_check_details(step.target_group_arn)}") from None
                 return StepResult(detail=f"{step.target_group}: {step.min_healthy}+ healthy")
             case ProbeHttp():
                 g.wait_until(lambda: g.check_probe(step.probe), what=f"probe {step.probe.url}",
