@@ -788,7 +788,7 @@ def test_offline_plans_without_aws_and_marks_what_it_could_not_know(no_aws, blue
     assert no_aws == []
     assert (text.code, markdown.code, as_json.code) == (EXIT_OK, EXIT_OK, EXIT_OK), text.all
     assert text.out.count("OFFLINE: planned from the spec alone; not known: live color and weights") == 4
-    assert "check: ?    alarms not in ALARM: offline: not looked up" in text.out
+    assert "check: unknown alarms not in ALARM: offline: not looked up" in text.out
     assert "ERROR" not in text.out, "an offline plan is not an error: it says what it does not know"
     plans = as_json.plans()
     for name in EXAMPLES:

@@ -36,6 +36,11 @@ def _route(plan: Plan) -> str:
     return plan.live_color or "-"
 
 
+# A check that did not run (offline, or its read failed) is "unknown", never shown as passed.
+VERDICT_TEXT = {True: "ok  ", False: "FAIL", None: "unknown"}
+VERDICT_MARK = {True: "✅", False: "❌", None: "❔ unknown:"}
+
+
 def _check(plan: Plan, check: PreflightCheck) -> str:
     """`name: detail`; a failure whose detail an error or warning line says already is named only (said once)."""
     if check.ok is False and any(check.detail in line for line in (*plan.errors, *plan.warnings)):
@@ -69,7 +74,7 @@ def text(plans: list[Plan]) -> str:
                        + f" (each held {format_duration(plan.traffic[0].hold)})")
         out += [f"gate: {g}" for g in plan.gates]
         out += [f"rollback: {r}" for r in plan.rollback]
-        out += [f"check: {'ok  ' if c.ok else 'FAIL' if c.ok is False else '?   '} {_check(plan, c)}" for c in plan.checks]
+        out += [f"check: {VERDICT_TEXT[c.ok]} {_check(plan, c)}" for c in plan.checks]
         if plan.budgets:
             out.append(f"estimated duration: {format_duration(plan.estimated_seconds)} ("
                        + ", ".join(f"{b.phase} {format_duration(b.seconds)}" for b in plan.budgets) + ")")
@@ -126,7 +131,7 @@ def markdown(plans: list[Plan]) -> str:
             out += ["", "**Rollback path**", ""] + [f"- {_md(r)}" for r in p.rollback]
         if p.checks:
             out += ["", "**Pre-flight checks**", ""]
-            out += [f"- {'✅' if c.ok else '❌' if c.ok is False else '❔'} {_md(_check(p, c))}" for c in p.checks]
+            out += [f"- {VERDICT_MARK[c.ok]} {_md(_check(p, c))}" for c in p.checks]
         if p.budgets:
             out += ["", f"**Estimated duration:** {format_duration(p.estimated_seconds)} ("
                     + ", ".join(f"{b.phase} {format_duration(b.seconds)}" for b in p.budgets) + ")"]
