@@ -78,7 +78,7 @@ def test_a_wiring_check_with_an_unread_listener_is_only_partly_checked():
 
     routes = check(plan, "routes forward only to blue and green")
     assert routes.ok is None
-    assert routes.detail.startswith("only partly checked (web-alb:80 -> web-blue 100 / web-green 0")
+    assert routes.detail.startswith("only partly checked (web-alb:80 -> web-blue 100% / web-green 0%")
     assert routes.detail.endswith(f"could not read listener web-alb:443: DescribeRules failed: {DENIED}")
 
 
