@@ -56,6 +56,7 @@ class Progress:
     weights: dict[str, dict[str, int]] = field(default_factory=dict)  # label -> name -> percent
     initial: dict[str, dict[str, int]] = field(default_factory=dict)
     waiting: str = ""  # the last gate.waiting line of the step in flight
+    undoing: str = ""  # the rollback step in flight
     last: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=SHOWN_EVENTS))
 
     def plan_known(self, plan: Plan) -> None:
@@ -73,7 +74,7 @@ class Progress:
             self.current, self.current_since, self.waiting, self.state = step_id, self.elapsed, "", "running"
         elif event == "step.succeeded" and step_id:
             self.done.append(step_id)
-            step = self._step(step_id)
+            step = self.step_of(step_id)
             if isinstance(step, (SetWeights, SetRecordWeights)):
                 self.weights[_traffic_label(step)] = _shares(step, step.weights)
             self.current = None
@@ -83,12 +84,14 @@ class Progress:
             self.waiting = str(record.get("message", ""))
         elif event == "rollback.begun":
             self.state, self.current = "rolling back", None
+        elif event == "rollback.started":
+            self.undoing = str(record.get("message", "")).removeprefix("[rollback] ")
         elif event == "traffic.restored":
             self.weights = {k: dict(v) for k, v in self.initial.items()}  # a rollback restores the start
         else:
             self.state = _STATES.get(event, self.state)
 
-    def _step(self, step_id: str) -> Step | None:
+    def step_of(self, step_id: str) -> Step | None:
         return next((s for s in self.plan.steps if s.id == step_id), None) if self.plan else None
 
     # what the numbers say
@@ -156,8 +159,11 @@ def _step_line(p: Progress, now: float) -> Any:
     from rich.text import Text
 
     if p.plan is None or not p.plan.steps:
-        return Text(f"{p.state}: reading the live state and planning", style="bold")
-    step = p._step(p.current) if p.current else None
+        return Text("reading the live state and planning" if p.state == "starting" else p.state, style="bold")
+    if p.state == "rolling back":
+        return Text(f"rolling back: {p.undoing or 'putting traffic back on ' + (p.plan.live_color or 'the old color')}",
+                    style="bold red")
+    step = p.step_of(p.current) if p.current else None
     if step is None:
         failed = f"; step {p.failed} failed" if p.failed else ""
         return Text(f"{len(p.done)}/{len(p.plan.steps)} steps done{failed}", style="bold")

@@ -122,12 +122,15 @@ def test_a_rollback_puts_the_bars_back_where_traffic_started():
     moved = dict(progress.weights)
 
     progress.on({"event": "rollback.begun", "elapsed": 101})
+    progress.on({"event": "rollback.started", "step": f"undo-{shift.id}", "elapsed": 101.5,
+                 "message": f"[rollback] {shift.inverse().describe()}"})
     progress.on({"event": "traffic.restored", "elapsed": 102})
 
     assert moved != progress.initial
     assert progress.weights == progress.initial
     assert progress.initial["web-alb:80"] == {"web-blue": 100, "web-green": 0}
     assert progress.state == "rolling back"
+    assert progress.undoing == shift.inverse().describe()
 
 
 def test_output_to_a_pipe_stays_plain_lines_and_json_stays_json():
