@@ -124,6 +124,7 @@ class Session:
         gates = Gates(observer, clock=self.ctx.clock, sleep=self.ctx.sleep,
                       on_wait=lambda m: self.events.emit("gate.waiting", m))
         journaled = Journaled.from_entries(self.entries(deployment_id)) if resumed else Journaled()
+        self.events.show_plan(plan)
         return Runner(plan=plan, actions=actions, gates=gates, journal=journal, events=self.events,
                       records=self.records, journaled=journaled, lease=self.lease,
                       automatic_rollback=self.spec.rollback.automatic, wall_clock=self.ctx.wall_clock,

@@ -37,6 +37,7 @@ def _session(runtime: Any, service: str, events_mode: str) -> Any:
 @options.pause_before_shift_option
 @options.wait_finalize_option
 @options.events_option
+@options.progress_options
 @click.pass_obj
 def deploy(runtime: Any, service: str, image_tag: str | None, plan_file: str | None, build: bool,
            pause_before_shift: bool, wait_finalize: bool, events_mode: str) -> int:
@@ -54,6 +55,7 @@ def deploy(runtime: Any, service: str, image_tag: str | None, plan_file: str | N
 @options.service_argument
 @options.wait_finalize_option
 @options.events_option
+@options.progress_options
 @click.pass_obj
 def promote(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -> int:
     """Continue a deployment paused before the traffic shift."""
@@ -65,6 +67,7 @@ def promote(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -
 @options.command()
 @options.service_argument
 @options.events_option
+@options.progress_options
 @click.pass_obj
 def abort(runtime: Any, service: str, events_mode: str) -> int:
     """Abandon the in-flight (or paused) deployment and put traffic back on blue."""
@@ -78,6 +81,7 @@ def abort(runtime: Any, service: str, events_mode: str) -> int:
 @click.option("--to", metavar="TAG|DIGEST",
               help="Redeploy this image (a tag or sha256 digest) instead of switching back to the warm color.")
 @options.events_option
+@options.progress_options
 @click.pass_obj
 def rollback(runtime: Any, service: str, to: str | None, events_mode: str) -> int:
     """Put production traffic back on the last good color, whatever state the deployment is in."""
@@ -90,6 +94,7 @@ def rollback(runtime: Any, service: str, to: str | None, events_mode: str) -> in
 @options.service_argument
 @options.wait_finalize_option
 @options.events_option
+@options.progress_options
 @click.pass_obj
 def resume(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -> int:
     """Finish a deployment whose process was killed, from the journal."""
@@ -102,6 +107,7 @@ def resume(runtime: Any, service: str, wait_finalize: bool, events_mode: str) ->
 @options.service_argument
 @options.flag("now", help="Scale the old color down even if its keep-warm time is not over.")
 @options.events_option
+@options.progress_options
 @click.pass_obj
 def finalize(runtime: Any, service: str, now: bool, events_mode: str) -> int:
     """Scale the old color down once its keep-warm time has passed."""
