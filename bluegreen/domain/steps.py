@@ -453,11 +453,13 @@ class SetRecordWeights(_Step):
         return f"record:{self.zone_id}:{self.record}"
 
 
+from bluegreen.domain.hook_steps import RunHook  # noqa: E402 - it builds on _Step
+
 Step = Annotated[
     Union[
         RegisterTaskDefinition, UpdateService, WaitServiceStable, SuspendScaling, SetWeights, WaitTargetsHealthy, ProbeHttp,
         CheckAlarms, Bake, KeepWarm, CreateLaunchTemplateVersion, PutParameter, UpdateGroup, SuspendProcesses,
-        Attach, WaitGroupInService, CreateGroup, DeleteGroup, SetRecordWeights,
+        Attach, WaitGroupInService, CreateGroup, DeleteGroup, SetRecordWeights, RunHook,
     ],
     Field(discriminator="kind"),
 ]
