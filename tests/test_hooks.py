@@ -166,3 +166,45 @@ def test_a_command_hook_gets_the_facts_and_its_secret_output_is_masked(
     assert "facts | web before-production-step green 100" in out
     assert "facts | password is ****" in out and "facts | API_TOKEN=****" in out
     assert "hunter2" not in out and "abc123xyz" not in out
+
+
+# --- the spec and the plan ---------------------------------------------------------------------------
+
+
+def test_the_hooks_example_validates_and_matches_the_json_schema(capsys):
+    import jsonschema
+    import yaml
+
+    from bluegreen.specfiles.schema import spec_schema
+    from deploy_helpers import REPO
+
+    example = REPO / "deployments" / "hooks" / "shop.yaml"
+    assert main(["validate", str(example)]) == 0
+    jsonschema.Draft202012Validator(spec_schema()).validate(yaml.safe_load(example.read_text()))
+    kinds = {h["kind"] for h in yaml.safe_load(example.read_text())["hooks"]}
+    assert kinds == {"command", "lambda", "ecs-task"}
+
+
+def test_a_hook_spec_error_names_file_line_and_field(workdir, capsys):
+    path = write_spec(workdir, "legacy", hooks=[
+        {"name": "m", "kind": "ecs-task", "stage": "before-scale-up", "command": ["./migrate"]},
+        {"name": "m", "kind": "command", "stage": "after-shift", "command": ["./x"], "timeout": "1m"}])
+
+    assert main(["validate", str(path)]) == 2
+
+    err = capsys.readouterr().err
+    assert "legacy.yaml:" in err and "hooks[0].kind: an ecs-task hook runs the new task definition" in err
+    assert "hooks[1].name: hook m is listed twice" in err
+
+
+def test_the_plan_shows_each_hook_as_a_step_with_its_timeout(realistic_aws, workdir, product_on_virtual_clock, capsys):
+    path = seeded_web(realistic_aws, workdir, hooks=[MIGRATE, {
+        "name": "smoke", "kind": "lambda", "stage": "after-test-traffic", "function": "web-smoke", "timeout": "30s",
+        "on_timeout": "continue"}])
+
+    assert main(["plan", str(path), "--image-tag", "v2"]) == 0
+
+    out = capsys.readouterr().out
+    assert ("[prepare] hook migrate (before the new version is scaled up): one-off ECS task of the new revision in "
+            "prod (web: `./migrate up`), timeout 10m, on timeout fail") in out
+    assert "[rollout] hook smoke (after test traffic): Lambda web-smoke, timeout 30s, on timeout continue" in out

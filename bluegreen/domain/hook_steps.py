@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from bluegreen.domain.durations import format_duration
-from bluegreen.domain.steps import _Step
+from bluegreen.domain.step_base import _Step
 
 HookKind = Literal["command", "lambda", "ecs-task"]
 

@@ -73,7 +73,7 @@ class Notifier:
             self.send(moment, record.get("message", ""))
 
     def send(self, moment: NotifyOn, message: str) -> None:
-        if moment not in self.spec.on:
+        if moment not in self.spec.events:
             return
         service = self.events.service or ""
         body = {"source": "bluegreen", "service": service, "deployment": self._deployment, "event": moment.value,

@@ -93,7 +93,7 @@ def _percent(step: Step) -> int | None:
 def _step(ctx: Context, hook: Hook, when: str, percent: int | None, steps: list[Step], index: int) -> RunHook:
     step_id = f"hook-{hook.name}" + (f"-{percent}" if percent is not None else "")
     if hook.stage is HookStage.BEFORE_PRODUCTION_STEP and percent is None:
-        step_id += f"-{index}"
+        step_id += f"-before-{steps[index].id}"
     facts = _facts(ctx, hook, percent)
     common = dict(id=step_id, phase=_phase(hook.stage, steps, index), hook=hook.name, stage=hook.stage.value,
                   timeout=hook.timeout, on_timeout=hook.on_timeout, when=when, facts=facts)

@@ -79,3 +79,17 @@ Hook = Annotated[
     Discriminator(_kind, custom_error_type="hook_kind",
                   custom_error_message="hooks[].kind must be command, lambda or ecs-task"),
 ]
+
+
+def hook_problems(hooks: list[Any], on_ecs: bool) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each hook's name once (it names a step); ecs-task hooks only where ECS runs the new version."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    seen: set[str] = set()
+    for i, hook in enumerate(hooks):
+        if hook.name in seen:
+            problems.append((("hooks", i, "name"), f"hook {hook.name} is listed twice: each hook needs its own name"))
+        seen.add(hook.name)
+        if isinstance(hook, EcsTaskHook) and not on_ecs:
+            problems.append((("hooks", i, "kind"), "an ecs-task hook runs the new task definition: it needs an "
+                             "ECS platform (`platform.ecs`)"))
+    return problems

@@ -31,5 +31,5 @@ class Notifications(Model):
     webhook: str | None = Field(None, pattern=r"^https?://[^\s]+$",
                                 description="URL receiving Slack-compatible JSON (`{\"text\": ...}`); shown by host only.")
     webhook_timeout: Duration = Field(5.0, description="Per webhook delivery.")
-    on: list[NotifyOn] = Field(default_factory=lambda: list(NotifyOn),
+    events: list[NotifyOn] = Field(default_factory=lambda: list(NotifyOn),
                                description="Which moments are sent (default: all).")
