@@ -26,6 +26,8 @@ class Events:
     _secrets: set[str] = field(default_factory=set, init=False)
     history: list[dict[str, Any]] = field(default_factory=list, init=False)
     watcher: Any = None  # with mode "panel": has plan(plan), event(record) and close()
+    # Called with every event's record after it is shown (and with signals): e.g. the notifier.
+    listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self._start = self.clock()
@@ -64,6 +66,16 @@ class Events:
             elif self.color and event.endswith(("succeeded", "done", "switched")):
                 line = f"\033[32m{line}\033[0m"
         print(line, file=self.stream, flush=True)
+        self._tell(record)
+
+    def signal(self, event: str, message: str, **data: Any) -> None:
+        """An event for the listeners only (not shown): what the output already says another way."""
+        self._tell({"event": event, "service": self.service, "message": self.redact(message),
+                    **{k: v for k, v in data.items() if v is not None}})
+
+    def _tell(self, record: dict[str, Any]) -> None:
+        for listener in list(self.listeners):
+            listener(record)
 
 
     def show_plan(self, plan: Any) -> None:

@@ -68,6 +68,10 @@ class Session:
         if self.store is None:
             self.store = open_store(self.spec.state, lambda: self.aws())
         self.events.service = self.spec.service
+        if self.spec.notifications is not None:
+            from bluegreen.execution.notify import Notifier
+
+            Notifier(self.spec.notifications, self.events, aws=self._notify_adapter).attach()
 
     @property
     def spec(self) -> Spec:
@@ -128,7 +132,24 @@ class Session:
         return Runner(plan=plan, actions=actions, gates=gates, journal=journal, events=self.events,
                       records=self.records, journaled=journaled, lease=self.lease,
                       automatic_rollback=self.spec.rollback.automatic, wall_clock=self.ctx.wall_clock,
-                      sleep=self.ctx.sleep, clock=self.ctx.clock)
+                      sleep=self.ctx.sleep, clock=self.ctx.clock, hooks=self._hooks(plan, record))
+
+    def _hooks(self, plan: Plan, record: Deployment) -> Any:
+        """The hook runner, for a plan with hooks (its AWS adapter made only then)."""
+        from bluegreen.domain.hook_steps import RunHook
+
+        if not any(isinstance(s, RunHook) for s in [*plan.steps, *plan.after_rollback]):
+            return None
+        from bluegreen.adapters.aws.hooks import AwsHooks
+        from bluegreen.execution.hooks import HookRunner
+
+        return HookRunner(AwsHooks(self.aws()), self.events, clock=self.ctx.clock, sleep=self.ctx.sleep,
+                          facts={"deployment_id": record.id})
+
+    def _notify_adapter(self) -> Any:
+        from bluegreen.adapters.aws.notify import AwsNotify
+
+        return AwsNotify(self.aws())
 
     def _aws_adapters(self) -> "tuple[Any, Observer]":
         from bluegreen.adapters.aws.actions import AwsActions

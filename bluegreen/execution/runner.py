@@ -109,11 +109,13 @@ class Runner:
     wall_clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    hooks: Any = None  # execution.hooks.HookRunner, for the plan's RunHook steps
     executor: Executor = field(init=False)
 
     def __post_init__(self) -> None:
         self.executor = Executor(plan=self.plan, actions=self.actions, gates=self.gates, journal=self._journal,
-                                 events=self.events, outputs=dict(self.journaled.outputs), clock=self.clock)
+                                 events=self.events, outputs=dict(self.journaled.outputs), clock=self.clock,
+                                 hooks=self.hooks)
 
     def _journal(self, event: str, **data: Any) -> None:
         if event == "step.started":
@@ -213,6 +215,7 @@ class Runner:
             failures = tuple(self.executor.roll_back(attempted, reason))
             if not failures:
                 failures = self._verify(attempted)
+            self._after_rollback(bool(failures))
             for name in ignored:
                 self.events.emit("rollback.interrupt-ignored", f"{name} ignored: the rollback continues")
             operation = "rollback" if requested else None
@@ -242,7 +245,19 @@ class Runner:
 
     # --- how a run ends ----------------------------------------------------------------------------
 
+    def _after_rollback(self, failed: bool) -> None:
+        """The after-rollback hooks (reported, never deciding), then the rollback's notification."""
+        for step in self.plan.after_rollback:
+            try:
+                self.executor.run_step(step, rollback=True)
+            except BaseException as error:  # the rollback is done: a hook can only be reported
+                self.events.emit("hook.warning", f"warning: after-rollback {step.describe()}: {error}")
+        self.events.signal("deploy.rollback-failed" if failed else "deploy.rolled-back",
+                           "the rollback did not complete" if failed
+                           else f"rolled back: production traffic is on {self.plan.live_color or 'the previous revision'}")
+
     def _failed(self, record: Deployment, reason: str) -> Outcome:
+        self.events.signal("deploy.failed", f"deployment failed: {reason}", reason=reason)
         if self.automatic_rollback:
             return self.roll_back(record, reason)
         record = record.to(Status.FAILED, reason=reason)

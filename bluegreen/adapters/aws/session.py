@@ -133,9 +133,14 @@ class Aws:
         self.log.record(f"{model.service_model.service_name}:{model.name}")
 
 
+# ... and the action name differs from the operation's for a few operations.
+_IAM_OPERATION = {"lambda:Invoke": "InvokeFunction"}
+
+
 def iam_action(call: str) -> str:
     """`elbv2:ModifyListener` -> `elasticloadbalancing:ModifyListener` (the IAM action name)."""
     service, operation = call.split(":", 1)
+    operation = _IAM_OPERATION.get(call, operation)
     return f"{_IAM_PREFIX.get(service, service)}:{operation}"
 
 
