@@ -227,7 +227,7 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from bluegreen.local import answers, autoscaling, ecs, elb, rejections
+        from bluegreen.local import answers, autoscaling, cloudwatch, ecs, elb, rejections
 
         _hook_requests()
         elb.install()
@@ -235,6 +235,7 @@ def install() -> None:
         autoscaling.install()
         rejections.install()
         answers.install()
+        cloudwatch.install()
         _installed = True
 
 

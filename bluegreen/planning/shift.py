@@ -14,6 +14,7 @@ from bluegreen.domain.durations import format_duration
 from bluegreen.domain.spec import Check
 from bluegreen.domain.steps import Bake, KeepWarm, Step
 from bluegreen.planning.context import Context, Refused
+from bluegreen.planning.metrics import metric_gates
 
 Move = Callable[[int | None, int], list[Step]]
 
@@ -43,6 +44,8 @@ def shift_steps(ctx: Context, move: Move, *, target_group_arns: Sequence[str], m
         steps.append(bake(ctx, f"bake-{percent}", "shift", target_group_arns, hold,
                           hold_reason if minimum_hold > ctx.hold() else ""))
         previous = percent
+    for gate in (steps[-1].metrics if steps and isinstance(steps[-1], Bake) else []):
+        ctx.gates.append(f"through each bake, every {format_duration(steps[-1].metric_interval)}: {gate.describe()}")
     alarms, probe = ctx.alarms(), ctx.probe()
     watched_tgs = target_group_arns if ctx.checks_enabled(Check.TARGET_HEALTH) else []
     if alarms or watched_tgs or probe:
@@ -58,7 +61,19 @@ def bake(ctx: Context, step_id: str, phase: Literal["shift", "verify"], target_g
     """Hold with gates: any named alarm in ALARM, unhealthy targets or a failing probe fails it."""
     watched = target_group_arns if ctx.checks_enabled(Check.TARGET_HEALTH) else []
     return Bake(id=step_id, phase=phase, duration=hold, alarms=ctx.alarms(), target_group_arns=list(watched),
-                probe=ctx.probe(), interval=min(ctx.health.interval, hold or 1.0), reason=reason)
+                probe=ctx.probe(), interval=min(ctx.health.interval, hold or 1.0), reason=reason,
+                **(_metric_watch(ctx) if phase == "shift" else {}))
+
+
+def _metric_watch(ctx: Context) -> dict[str, object]:
+    """The analysis section's metric gates and how often they are judged (nothing without one)."""
+    analysis = ctx.spec.analysis
+    gates = metric_gates(ctx)
+    if analysis is None or not gates:
+        return {}
+    return {"metrics": gates, "metric_interval": analysis.interval or ctx.health.interval,
+            "no_data_deadline": analysis.no_data_deadline if analysis.no_data_deadline is not None
+            else ctx.health.deadline}
 
 
 def keep_warm(ctx: Context, old: Color, retire: Step, drain_seconds: float = 0.0) -> list[Step]:
