@@ -118,7 +118,7 @@ def error_of(call: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 def alb_dimensions(load_balancer_arn: str, target_group_arn: str) -> list[dict[str, str]]:
-    return [{"Name": "TargetGroup", "Value": target_group_arn.split("targetgroup/", 1)[1]},
+    return [{"Name": "TargetGroup", "Value": target_group_arn.rsplit(":", 1)[1]},
             {"Name": "LoadBalancer", "Value": load_balancer_arn.split("loadbalancer/", 1)[1]}]
 
 

@@ -78,9 +78,4 @@ def target_group_dimensions(ctx: Context, color: Color) -> dict[str, str]:
     lb = ctx.snapshot.load_balancers.get(route.load_balancer)
     if lb is None:
         raise Refused(f"load balancer {route.load_balancer} not found")
-    return {"TargetGroup": _arn_tail(tg.arn, "targetgroup/"), "LoadBalancer": _arn_tail(lb.arn, "loadbalancer/")}
-
-
-def _arn_tail(arn: str, marker: str) -> str:
-    """`targetgroup/web-green/0123` from a target group ARN; `app/web-alb/4567` from a load balancer's."""
-    return arn.split(marker, 1)[1] if marker in arn else arn.rsplit(":", 1)[-1]
+    return {"TargetGroup": tg.arn.rsplit(":", 1)[-1], "LoadBalancer": lb.arn.split(":loadbalancer/", 1)[-1]}
