@@ -126,3 +126,20 @@ def test_no_data_with_wait_fails_once_the_no_data_deadline_passes(realistic_aws,
     assert main(["deploy", str(path), "--image-tag", "v2"]) == 1
 
     assert "no data for metric queue-age after waiting 3m past the bake (on_no_data: wait)" in capsys.readouterr().err
+
+
+def test_the_commented_analysis_and_judgement_example_in_web_yaml_is_a_valid_spec():
+    import yaml
+
+    from bluegreen.domain.spec import Spec
+    from deploy_helpers import REPO
+
+    text = (REPO / "deployments" / "web.yaml").read_text()
+    data = yaml.safe_load(text)
+    for section in ("analysis", "judgement"):
+        block = text.split(f"# {section}:\n", 1)[1].split("\n#\n", 1)[0].split("\n\n", 1)[0]
+        body = "\n".join(line[2:] for line in block.splitlines() if line.startswith("#   "))
+        data[section] = yaml.safe_load(body)
+    spec = Spec.model_validate(data)
+    assert [q.name for q in spec.analysis.queries] == ["green-success-rate", "green-p90-vs-blue"]
+    assert spec.judgement.pause_before == ["shift-50"]

@@ -78,3 +78,14 @@ def test_a_spec_query_of_the_same_name_replaces_a_default():
 def test_without_an_analysis_section_no_bake_queries_metrics():
     plan = make_plan(web_spec(), web_world(Color.BLUE), image_tag="v2", now=NOW)
     assert all(not s.metrics for s in plan.steps if isinstance(s, Bake))
+
+
+def test_the_plan_shows_the_specs_pauses_and_refuses_one_naming_no_step():
+    world = web_world(Color.BLUE)
+    paused = make_plan(web_spec(judgement={"pause_before": ["shift-100"], "auto_promote_after": "10m"}), world,
+                       image_tag="v2", now=NOW)
+    wrong = make_plan(web_spec(judgement={"pause_before": ["shift-50"]}), world, image_tag="v2", now=NOW)
+
+    assert ("pause before shift-100 for a decision: `promote` continues, `abort` rolls back; promotes itself "
+            "after 10m (counting down in `status`)") in paused.gates
+    assert [e for e in wrong.errors if e.startswith("judgement.pause_before: no step named 'shift-50'")]
