@@ -69,6 +69,15 @@ class MetricGate(_Frozen):
                 + (f" ({metrics})" if metrics else "") + f"; no data: {self.on_no_data}")
 
 
+class BakeMetrics(_Frozen):
+    """A bake's metric gates: judged every `interval`; a gate waiting for data may hold the bake past its
+    time for `no_data_deadline` seconds."""
+
+    gates: list[MetricGate]
+    interval: float = 60.0
+    no_data_deadline: float = 600.0
+
+
 class Result(StrEnum):
     PASS = "pass"
     FAIL = "fail"

@@ -11,7 +11,7 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bluegreen.domain.analysis import MetricGate
+from bluegreen.domain.analysis import BakeMetrics
 from bluegreen.domain.durations import format_duration
 from bluegreen.domain.weights import percentages
 
@@ -240,13 +240,11 @@ class Bake(_Step):
     probe: Probe | None = None
     interval: float = 10.0
     reason: str = ""
-    metrics: list[MetricGate] = Field(default_factory=list)  # judged every metric_interval; see domain.analysis
-    metric_interval: float = 60.0
-    no_data_deadline: float = 600.0  # how long past `duration` a query with on_no_data wait may hold the bake
+    metrics: BakeMetrics | None = None  # the analysis section's queries (domain.analysis)
 
     def describe(self) -> str:
         watched = [f"alarms {', '.join(self.alarms)}"] if self.alarms else []
-        watched += [f"metrics {', '.join(m.name for m in self.metrics)}"] if self.metrics else []
+        watched += [f"metrics {', '.join(m.name for m in self.metrics.gates)}"] if self.metrics else []
         if self.target_group_arns:
             watched.append("target health")
         if self.probe:

@@ -115,8 +115,7 @@ class Executor:
                 return StepResult(detail="no alarm in ALARM")
             case Bake():
                 g.bake(step.duration, step.interval, step.alarms, step.target_group_arns, step.probe,
-                       metrics=step.metrics, metric_interval=step.metric_interval,
-                       no_data_deadline=step.no_data_deadline)
+                       metrics=step.metrics)
                 return StepResult(detail=f"held {format_duration(step.duration)} with every gate passing")
             case KeepWarm():
                 return StepResult(detail=f"{step.color} kept warm for {format_duration(step.duration)}")

@@ -14,7 +14,7 @@ from typing import Callable, Protocol
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential, wait_random
 
-from bluegreen.domain.analysis import MetricGate, Result
+from bluegreen.domain.analysis import BakeMetrics, Result
 from bluegreen.domain.durations import format_duration
 from bluegreen.errors import StepFailed
 from bluegreen.domain.steps import Probe
@@ -141,11 +141,10 @@ class Gates:
     # --- bake: hold for a duration while every watched signal stays good ----------------------
 
     def bake(self, duration: float, interval: float, alarms: list[str], target_groups: list[str],
-             probe: Probe | None, tolerated_probe_failures: int = 1, metrics: list[MetricGate] | None = None,
-             metric_interval: float = 60.0, no_data_deadline: float = 600.0) -> None:
+             probe: Probe | None, tolerated_probe_failures: int = 1, metrics: BakeMetrics | None = None) -> None:
         end = self.clock() + duration
         probe_failures = 0
-        watch = self._metric_watch(metrics or [], metric_interval)
+        watch = self._metric_watch(metrics)
         while True:
             if watch is not None:
                 watch.tick(self.clock())
@@ -167,16 +166,17 @@ class Gates:
             remaining = end - self.clock()
             if remaining <= 0:
                 if watch is not None:
-                    hold_for_data(watch, self.clock, self.sleep, no_data_deadline, self.on_wait)
+                    hold_for_data(watch, self.clock, self.sleep, self.on_wait)
                 return
             self.sleep(min(interval, remaining))
 
-    def _metric_watch(self, gates: list[MetricGate], interval: float) -> MetricWatch | None:
-        if not gates:
+    def _metric_watch(self, metrics: BakeMetrics | None) -> MetricWatch | None:
+        if metrics is None or not metrics.gates:
             return None
         if self.metrics is None:
             raise StepFailed("this bake has metric gates but no CloudWatch metrics reader was given")
-        return MetricWatch(self.metrics, gates, self.wall_clock, interval, on_verdict=lambda v: (
+        return MetricWatch(self.metrics, metrics.gates, self.wall_clock, metrics.interval,
+                           no_data_deadline=metrics.no_data_deadline, on_verdict=lambda v: (
             self.on_wait(v.message) if v.result is Result.WAIT else None))
 
 

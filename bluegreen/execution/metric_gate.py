@@ -40,6 +40,7 @@ class MetricWatch:
     gates: list[MetricGate]
     wall_clock: Callable[[], float]
     interval: float
+    no_data_deadline: float = 600.0  # how long past its time a bake is held for a gate waiting for data
     on_verdict: Callable[[Verdict], None] = field(default=lambda verdict: None)
     _next: float = field(default=-math.inf, init=False)
     _seen: set[str] = field(default_factory=set, init=False)
@@ -72,8 +73,9 @@ class MetricWatch:
 
 
 def hold_for_data(watch: MetricWatch, clock: Callable[[], float], sleep: Callable[[float], None],
-                  deadline: float, on_wait: Callable[[str], None]) -> None:
-    """After the bake's time: keep evaluating while a waiting gate has no data, up to `deadline` seconds."""
+                  on_wait: Callable[[str], None]) -> None:
+    """After the bake's time: keep evaluating while a waiting gate has no data, up to the no-data deadline."""
+    deadline = watch.no_data_deadline
     started = clock()
     while watch.waiting():
         waited = clock() - started

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bluegreen.domain.analysis import MetricGate, MetricRef
+from bluegreen.domain.analysis import BakeMetrics, MetricGate, MetricRef
 from bluegreen.execution.gates import Gates
 from bluegreen.execution.metric_gate import MetricGateFailed, MetricWatch, window
 from support.clock import FakeClock
@@ -27,7 +27,8 @@ class FakeMetrics:
 def bake(clock, metrics, gate=GATE, duration=120.0, no_data_deadline=600.0, waits=None):
     gates = Gates(observer=None, clock=clock.clock, sleep=clock.sleep, metrics=metrics, wall_clock=clock.wall,
                   on_wait=(waits.append if waits is not None else (lambda m: None)))
-    gates.bake(duration, 10.0, [], [], None, metrics=[gate], metric_interval=30.0, no_data_deadline=no_data_deadline)
+    gates.bake(duration, 10.0, [], [], None,
+               metrics=BakeMetrics(gates=[gate], interval=30.0, no_data_deadline=no_data_deadline))
 
 
 def test_each_window_ends_at_the_last_full_minute():

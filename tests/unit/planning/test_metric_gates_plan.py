@@ -43,9 +43,9 @@ def planned(**analysis):
 def test_the_default_queries_watch_greens_target_group_and_compare_its_latency_with_blues():
     plan = planned()
     bakes = [s for s in plan.steps if isinstance(s, Bake) and s.phase == "shift"]
-    rate, latency = bakes[0].metrics
+    rate, latency = bakes[0].metrics.gates
 
-    assert [b.metrics for b in bakes] == [[rate, latency]] * len(bakes)
+    assert [b.metrics.gates for b in bakes] == [[rate, latency]] * len(bakes)
     assert rate.expression == "100 * FILL(errors, 0) / requests" and rate.at_most == 1.0
     assert rate.metrics["errors"].dimensions == {"TargetGroup": tg_arn("web-green").rsplit(":", 1)[1],
                                                  "LoadBalancer": "app/web-alb/0123456789abcdef"}
@@ -71,13 +71,13 @@ def test_a_spec_query_of_the_same_name_replaces_a_default():
                    "of": "green"}}}
     bake = next(s for s in planned(queries=[mine]).steps if isinstance(s, Bake))
 
-    assert [m.name for m in bake.metrics] == ["green-p99-latency-vs-blue", "green-5xx-rate"]
-    assert bake.metrics[1].at_most == 5
+    assert [m.name for m in bake.metrics.gates] == ["green-p99-latency-vs-blue", "green-5xx-rate"]
+    assert bake.metrics.gates[1].at_most == 5
 
 
 def test_without_an_analysis_section_no_bake_queries_metrics():
     plan = make_plan(web_spec(), web_world(Color.BLUE), image_tag="v2", now=NOW)
-    assert all(not s.metrics for s in plan.steps if isinstance(s, Bake))
+    assert all(s.metrics is None for s in plan.steps if isinstance(s, Bake))
 
 
 def test_the_plan_shows_the_specs_pauses_and_refuses_one_naming_no_step():
