@@ -143,3 +143,19 @@ def test_the_commented_analysis_and_judgement_example_in_web_yaml_is_a_valid_spe
     spec = Spec.model_validate(data)
     assert [q.name for q in spec.analysis.queries] == ["green-success-rate", "green-p90-vs-blue"]
     assert spec.judgement.pause_before == ["shift-50"]
+
+
+def test_the_plan_shows_the_default_queries_with_greens_and_blues_dimensions(aws, workdir, capsys):
+    path = write_spec(workdir, "web", analysis={})
+    seed = seeded(aws.endpoint_url, path)["seed"]
+    green, blue = (seed.target_groups[f"web-{c}"].rsplit(":", 1)[1] for c in ("green", "blue"))
+    lb = seed.load_balancers["web-alb"].split(":loadbalancer/", 1)[1]
+
+    assert main(["plan", str(path), "--image-tag", "v2"]) == 0
+
+    out = capsys.readouterr().out
+    assert (f"metric green-5xx-rate: 100 * FILL(errors, 0) / requests at most 1 over 5m (errors = AWS/ApplicationELB "
+            f"HTTPCode_Target_5XX_Count Sum [LoadBalancer={lb},TargetGroup={green}]") in out
+    assert "metric green-p99-latency-vs-blue: AWS/ApplicationELB TargetResponseTime p99" in out
+    assert (f"green at most 1.2 x blue over 5m (blue: latency = AWS/ApplicationELB TargetResponseTime p99 "
+            f"[LoadBalancer={lb},TargetGroup={blue}]); no data: pass") in out

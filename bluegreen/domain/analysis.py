@@ -65,8 +65,10 @@ class MetricGate(_Frozen):
         if self.ratio_at_least is not None:
             bounds.append(f"green at least {_num(self.ratio_at_least)} x blue")
         metrics = "; ".join(f"{key} = {m.describe()}" for key, m in self.metrics.items()) if self.expression else ""
+        blue = "; ".join(f"{key} = {m.describe()}" for key, m in (self.baseline or {}).items())
         return (f"metric {self.name}: {self.what} {' and '.join(bounds)} over {format_duration(self.window)}"
-                + (f" ({metrics})" if metrics else "") + f"; no data: {self.on_no_data}")
+                + (f" ({metrics})" if metrics else "") + (f" (blue: {blue})" if blue else "")
+                + f"; no data: {self.on_no_data}")
 
 
 class BakeMetrics(_Frozen):

@@ -59,4 +59,6 @@ def test_a_comparison_without_blue_data_has_no_data():
 
 def test_the_plan_line_says_what_is_queried_and_what_missing_data_means():
     assert VS_BLUE.describe() == ("metric p99-vs-blue: AWS/ApplicationELB TargetResponseTime p99 "
-                                  "[TargetGroup=targetgroup/web-green/1] green at most 1.2 x blue over 5m; no data: wait")
+                                  "[TargetGroup=targetgroup/web-green/1] green at most 1.2 x blue over 5m (blue: latency = "
+                                  "AWS/ApplicationELB TargetResponseTime p99 [TargetGroup=targetgroup/web-green/1]); "
+                                  "no data: wait")
