@@ -62,7 +62,8 @@ def test_the_plan_lists_each_query_with_its_threshold_and_no_data_policy():
                             "at most 1 over 5m (errors = AWS/ApplicationELB HTTPCode_Target_5XX_Count Sum")
                and g.endswith("; no data: wait") for g in gates)
     assert any("metric green-p99-latency-vs-blue: AWS/ApplicationELB TargetResponseTime p99" in g
-               and "green at most 1.2 x blue over 5m; no data: pass" in g for g in gates)
+               and "green at most 1.2 x blue over 5m (blue: latency = " in g and g.endswith("; no data: pass")
+               for g in gates)
 
 
 def test_a_spec_query_of_the_same_name_replaces_a_default():
