@@ -126,7 +126,8 @@ class Session:
 
         actions, observer = (self.adapters or self._aws_adapters)()
         gates = Gates(observer, clock=self.ctx.clock, sleep=self.ctx.sleep,
-                      on_wait=lambda m: self.events.emit("gate.waiting", m))
+                      on_wait=lambda m: self.events.emit("gate.waiting", m), metrics=self._metrics(observer),
+                      wall_clock=self.ctx.wall_clock)
         journaled = Journaled.from_entries(self.entries(deployment_id)) if resumed else Journaled()
         self.events.show_plan(plan)
         return Runner(plan=plan, actions=actions, gates=gates, journal=journal, events=self.events,
@@ -150,6 +151,14 @@ class Session:
         from bluegreen.adapters.aws.notify import AwsNotify
 
         return AwsNotify(self.aws())
+
+    def _metrics(self, observer: Any) -> Any:
+        """CloudWatch metrics for the metric gates: the observer's own reader (a test world's), else AWS's."""
+        if hasattr(observer, "value"):
+            return observer
+        from bluegreen.adapters.aws.metrics import AwsMetrics
+
+        return AwsMetrics(self.aws())
 
     def _aws_adapters(self) -> "tuple[Any, Observer]":
         from bluegreen.adapters.aws.actions import AwsActions

@@ -121,7 +121,8 @@ class Executor:
                 g.check_alarms(step.alarms)
                 return StepResult(detail="no alarm in ALARM")
             case Bake():
-                g.bake(step.duration, step.interval, step.alarms, step.target_group_arns, step.probe)
+                g.bake(step.duration, step.interval, step.alarms, step.target_group_arns, step.probe,
+                       metrics=step.metrics)
                 return StepResult(detail=f"held {format_duration(step.duration)} with every gate passing")
             case KeepWarm():
                 return StepResult(detail=f"{step.color} kept warm for {format_duration(step.duration)}")

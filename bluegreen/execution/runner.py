@@ -133,8 +133,13 @@ class Runner:
             with sigterm_as_interrupt():
                 while index < len(steps):
                     step = steps[index]
-                    if pause_before_shift and step.phase == "shift" and not record.promoted:
-                        return self._pause(record, index)
+                    if self._pauses_before(record, index, pause_before_shift):
+                        if record.auto_promote_after is None:
+                            return self._pause(record, index)
+                        waited = self._auto_promote(record, index)
+                        if isinstance(waited, Outcome):
+                            return waited
+                        record = waited
                     if self.lease is not None and self.lease.lost:
                         return self._stop(record, index)
                     record = record.with_(next_step=index)
@@ -264,13 +269,48 @@ class Runner:
         self.records.save(record)
         return Outcome(Ending.FAILED, self._history(record, "failed", reason), reason)
 
+    def _pauses_before(self, record: Deployment, index: int, pause_before_shift: bool) -> bool:
+        step = self.plan.steps[index]
+        if index == record.passed_pause:
+            return False  # promoted past this one
+        if step.id in record.pause_before:
+            return True
+        return pause_before_shift and step.phase == "shift" and not record.promoted
+
     def _pause(self, record: Deployment, index: int) -> Outcome:
         record = record.to(Status.PAUSED, next_step=index)
         self.records.save(record)
         service = record.service
-        self.events.emit("deploy.paused", f"paused before shifting traffic: green is up and healthy; run "
-                         f"`bluegreen promote {service}` or `bluegreen abort {service}`")
+        self.events.emit("deploy.paused", f"paused before {self._where(index)}; run "
+                         f"`bluegreen promote {service}` or `bluegreen abort {service}`", step=self.plan.steps[index].id)
         return Outcome(Ending.PAUSED, record)
+
+    def _auto_promote(self, record: Deployment, index: int) -> Deployment | Outcome:
+        """Argo's autoPromotionSeconds: paused (and saying so in `status`), counting down, then promoted."""
+        timer = record.auto_promote_after or 0.0
+        record = record.to(Status.PAUSED, next_step=index, auto_promote_at=self.wall_clock() + timer)
+        self.records.save(record)
+        self.events.emit("deploy.paused", f"paused before {self._where(index)}; promoting by itself in "
+                         f"{timer:.0f}s (Ctrl-C or SIGTERM rolls back)", step=self.plan.steps[index].id)
+        left = timer
+        while left > 0:
+            if self.lease is not None and self.lease.lost:
+                return self._stop(record, index)
+            pause = min(60.0, left)
+            self.sleep(pause)
+            left -= pause
+            if left > 0:
+                self.events.emit("deploy.countdown", f"auto-promotion in {left:.0f}s")
+        record = record.to(Status.RUNNING, promoted=True, passed_pause=index, auto_promote_at=None)
+        self.records.save(record)
+        self.events.emit("deploy.promoted", f"auto-promoted after {timer:.0f}s: continuing with {self._where(index)}")
+        return record
+
+    def _where(self, index: int) -> str:
+        step = self.plan.steps[index]
+        if step.phase == "shift" and not any(s.phase == "shift" for s in self.plan.steps[:index]):
+            return f"shifting traffic (step {index + 1}, {step.id}): green is up and healthy"
+        return f"step {index + 1}, {step.id}: {step.describe()}"
 
     def _stop(self, record: Deployment, index: int) -> Outcome:
         # The run that took the lock over owns the deployment now: undoing anything would race it.

@@ -269,7 +269,9 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from bluegreen.local import answers, autoscaling, dynamodb, ecs, ecs_tasks, elb, lambdas, rejections, route53
+        from bluegreen.local import (
+            answers, autoscaling, cloudwatch, dynamodb, ecs, ecs_tasks, elb, lambdas, rejections, route53,
+        )
 
         _hook_requests()
         elb.install()
@@ -281,6 +283,7 @@ def install() -> None:
         route53.install()
         ecs_tasks.install()
         lambdas.install()
+        cloudwatch.install()
         _installed = True
 
 

@@ -19,6 +19,7 @@ from bluegreen.domain.snapshot import Snapshot
 from bluegreen.domain.spec import Check, Spec, Strategy
 from bluegreen.domain.steps import Bake, Step
 from bluegreen.planning import controllers, messages, wiring
+from bluegreen.planning.judgement import UnknownStep, pause_lines
 from bluegreen.planning.preflight import WIRING_READS, image_checks, live_checks, settled
 from bluegreen.planning.context import Context, Refused
 from bluegreen.planning.hooks import with_hooks
@@ -82,6 +83,11 @@ def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text:
                 refusals.append(f"{choice.strategy.value} cannot be used: {refusal}")
         if miswired:
             steps = []
+    if steps and spec.judgement.pause_before:
+        try:
+            ctx.gates += pause_lines(spec.judgement, steps)
+        except UnknownStep as unknown:
+            ctx.errors.append(f"judgement.pause_before: {unknown}")
     checks += wired + (live_checks(ctx, snapshot) if live or snapshot.offline else [])
     # with nothing found, the region hint is the one cause: the image check restating it is left out
     errors = [f.line for f in found] + refusals + ctx.errors + (messages.check_errors(checks, found) if live else [])
