@@ -10,6 +10,7 @@ A failure found in what was read still fails the check (a known problem outranks
 
 from __future__ import annotations
 
+from bluegreen.domain.colors import Color
 from bluegreen.domain.plan import ImageRef, PreflightCheck
 from bluegreen.domain.snapshot import Snapshot
 from bluegreen.domain.spec import EcsService, EcsServices, Spec
@@ -104,46 +105,66 @@ def live_health(ctx: Context, snapshot: Snapshot) -> list[PreflightCheck]:
     Not a refusal (a deployment may be the fix), but the plan says so. Unknown when a read of what it
     looks at failed, or when the live color itself could not be told because its traffic was not read."""
     color, spec = ctx.live_color, ctx.spec
-    unhealthy: list[str] = []
-    looked: list[str] = []
-    ecs, asg = spec.ecs, spec.asg
-    names = ([ecs.services.of(color)] if isinstance(ecs, EcsServices) and color
-             else [ecs.service] if isinstance(ecs, EcsService) else [])
-    subjects = [f"ecs service {n}" for n in names]
-    for name in names:
-        svc = snapshot.ecs_services.get(name)
-        if svc is None:
-            continue
-        looked.append(f"{svc.name} runs {svc.running}/{svc.desired}")
-        if svc.running < svc.desired:
-            unhealthy.append(f"{svc.name} runs {svc.running} of {svc.desired} task(s)")
-    group = snapshot.asgs.get(asg.group_name(color)) if asg is not None and color else None
-    subjects += [f"auto scaling group {asg.group_name(color)}"] if asg is not None and color else []
-    if group is not None:
-        looked.append(f"{group.name} {group.in_service}/{group.desired} InService")
-        if group.in_service < group.desired:
-            unhealthy.append(f"{group.name} has {group.in_service} of {group.desired} instance(s) InService")
-    tgs = [r.target_group(color) for r in spec.routes] if color else []
-    tgs += [spec.target_group] if spec.target_group else []
-    if spec.dns is not None and spec.dns.target_groups is not None and color:
-        tgs.append(spec.dns.target_groups.of(color))
-    subjects += [f"target group {name}" for name in tgs]
+    services, group_name, tgs = _live_resources(spec, color)
+    subjects = ([f"ecs service {n}" for n in services] + [f"auto scaling group {group_name}"] * bool(group_name)
+                + [f"target group {n}" for n in tgs])
     unreadable = {f.subject for f in snapshot.findings if f.kind == "unreadable"}
     failed = [f.line for f in snapshot.findings if f.kind == "unreadable" and f.subject in subjects]
-    if color is None:  # which color serves was not read: everything about it is unknown
+    if color is None and _colored(spec):  # which color serves was not read: all about it is unknown
         failed += unread(snapshot, WIRING_READS)
-    for name in dict.fromkeys(tgs):
-        tg = snapshot.target_groups.get(name)
-        if tg is None or f"target group {name}" in unreadable:
-            continue  # its health was not read: that is not "no registered target"
-        looked.append(f"{tg.name} {tg.healthy_count} healthy")
-        if not tg.targets:
-            unhealthy.append(f"{tg.name} has no registered target")
-        elif tg.healthy_count == 0:
-            unhealthy.append(f"{tg.name} has no healthy target")
+    looked, unhealthy = _health(snapshot, services, group_name,
+                                [t for t in tgs if f"target group {t}" not in unreadable])
     if not unhealthy and failed:
         return [unknown(LIVE_HEALTH, list(dict.fromkeys(failed)))]
     if not looked:
         return []
     return [PreflightCheck(name=LIVE_HEALTH, ok=not unhealthy,
                            detail="; ".join(unhealthy) if unhealthy else f"{color or 'live'}: {', '.join(looked)}")]
+
+
+def _colored(spec: Spec) -> bool:
+    """Whether what serves depends on the live color (not one service or group taking turns)."""
+    return bool(spec.routes) or isinstance(spec.ecs, EcsServices) or spec.asg is not None or spec.dns is not None
+
+
+def _live_resources(spec: Spec, color: Color | None) -> tuple[list[str], str | None, list[str]]:
+    """The live color's ECS services, Auto Scaling group and target groups, by name."""
+    ecs, asg = spec.ecs, spec.asg
+    services = ([ecs.services.of(color)] if isinstance(ecs, EcsServices) and color
+                else [ecs.service] if isinstance(ecs, EcsService) else [])
+    group = asg.group_name(color) if asg is not None and color else None
+    tgs = [r.target_group(color) for r in spec.routes] if color else []
+    tgs += [spec.target_group] if spec.target_group else []
+    if spec.dns is not None and spec.dns.target_groups is not None and color:
+        tgs.append(spec.dns.target_groups.of(color))
+    return services, group, list(dict.fromkeys(tgs))
+
+
+def _health(snapshot: Snapshot, services: list[str], group_name: str | None,
+            tgs: list[str]) -> tuple[list[str], list[str]]:
+    """What was looked at, and what of it is unhealthy (target groups whose health was not read are
+    left out by the caller: an unread health is not "no registered target")."""
+    looked: list[str] = []
+    unhealthy: list[str] = []
+    for name in services:
+        svc = snapshot.ecs_services.get(name)
+        if svc is None:
+            continue
+        looked.append(f"{svc.name} runs {svc.running}/{svc.desired}")
+        if svc.running < svc.desired:
+            unhealthy.append(f"{svc.name} runs {svc.running} of {svc.desired} task(s)")
+    group = snapshot.asgs.get(group_name) if group_name else None
+    if group is not None:
+        looked.append(f"{group.name} {group.in_service}/{group.desired} InService")
+        if group.in_service < group.desired:
+            unhealthy.append(f"{group.name} has {group.in_service} of {group.desired} instance(s) InService")
+    for name in tgs:
+        tg = snapshot.target_groups.get(name)
+        if tg is None:
+            continue
+        looked.append(f"{tg.name} {tg.healthy_count} healthy")
+        if not tg.targets:
+            unhealthy.append(f"{tg.name} has no registered target")
+        elif tg.healthy_count == 0:
+            unhealthy.append(f"{tg.name} has no healthy target")
+    return looked, unhealthy

@@ -80,7 +80,8 @@ def _service(p: Plan, *, open_: bool) -> list[str]:
     out += _full_references(p)
     if p.steps:
         out += ["", f"**Timeline** (expected times; the estimate is {format_duration(p.estimated_seconds)}"
-                + (", keep-warm comes after it" if p.keep_warm_seconds else "") + ")",
+                + (f"; keep-warm ({format_duration(p.keep_warm_seconds)}) comes after it, drawn at most as long as "
+                   "the deploy" if p.keep_warm_seconds else "") + ")",
                 "", "```mermaid", mermaid_gantt(p), "```"]
         out += ["", "**Steps**", ""]
         out += [f"{i}. `{s.phase}` {md(s.describe())}" for i, s in enumerate(p.steps, 1)]

@@ -2,7 +2,8 @@
 
 The same budgets make the plan's estimate (`planner.budgets`), so the picture and the number agree.
 Keep-warm is drawn after the deploy (the estimate does not count it: the deploy exits and `finalize`
-scales the old color down later); what follows it (scaling blue down) starts when it ends.
+scales the old color down later), at most as long as the deploy; what follows it (scaling blue down)
+starts when it ends.
 `mermaid_gantt` draws the spans as a mermaid gantt, which GitHub renders in a PR comment.
 """
 
@@ -39,12 +40,14 @@ class Span:
 
 
 def spans(plan: Plan) -> list[Span]:
-    """One span per step, back to back, each as long as its budget (keep-warm: its duration)."""
+    """One span per step, back to back, each as long as its budget. Keep-warm is drawn as long as its
+    duration but never longer than the deploy itself: a 24-hour keep-warm at full length would leave
+    the deploy a sliver at the left edge. Its label gives the real duration."""
     out: list[Span] = []
     at = 0.0
     for step in plan.steps:
         if isinstance(step, KeepWarm):
-            seconds, kind = step.duration, "keep-warm"
+            seconds, kind = min(step.duration, max(plan.estimated_seconds, SHORTEST)), "keep-warm"
         else:
             seconds = step.budget()
             kind = "bake" if isinstance(step, Bake) else (
@@ -77,7 +80,7 @@ def label(step: Step) -> str:
             percent = step.id.removeprefix("bake-") if step.phase == "shift" else ""
             return f"bake {format_duration(step.duration)}" + (f" at {percent}%" if percent.isdigit() else "")
         case KeepWarm():
-            return f"keep {step.color} warm"
+            return f"keep {step.color} warm {format_duration(step.duration)}"
         case SetRecordWeights():
             return f"{step.record} {_share(step.weights, {})}"
         case SuspendScaling():

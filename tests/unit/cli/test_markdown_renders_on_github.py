@@ -126,10 +126,19 @@ def test_the_timeline_shows_the_test_listener_the_bakes_and_keep_warm(charts, pl
     bakes = [t for t in charts[0]["tasks"] if t["name"].startswith("bake 1m at ")]
     assert [b["name"] for b in bakes] == ["bake 1m at 10%", "bake 1m at 100%"]
     assert all(b["active"] and b["end"] - b["start"] == 60_000 for b in bakes)
-    warm = tasks["keep blue warm"]
-    assert warm["done"] and warm["end"] - warm["start"] == 600_000
+    warm = tasks["keep blue warm 10m"]
+    assert warm["done"] and warm["end"] - warm["start"] == round(plans[0].estimated_seconds * 1000)  # 10m, capped
     assert tasks["update web-blue, desired 0"]["start"] == warm["end"]  # blue scales down after keep-warm
     assert warm["start"] == round(plans[0].estimated_seconds * 1000) - 2000  # the estimate ends before it
+
+
+def test_a_day_of_keep_warm_does_not_squeeze_the_deploy_to_a_sliver(plans, charts):
+    (api,) = [c for p, c in zip(plans, charts) if p.service == "api"]
+    warm = next(t for t in api["tasks"] if t["name"] == "keep blue warm 24h")
+    chart_end = max(t["end"] for t in api["tasks"])
+
+    assert warm["end"] - warm["start"] == round(plans[3].estimated_seconds * 1000)  # not 24h
+    assert warm["start"] / chart_end > 0.45  # the deploy keeps about half of the picture
 
 
 def test_a_single_service_plan_is_open_without_a_click():

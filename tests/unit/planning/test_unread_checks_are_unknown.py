@@ -101,3 +101,12 @@ def test_every_renderer_shows_an_unread_check_as_unknown_with_the_reason():
     assert "✅ alarms" not in shown
     (saved,) = json.loads(json_([plan]))["plans"]
     assert {"name": "alarms not in ALARM", "ok": None, "detail": ALARM_UNREAD} in saved["checks"]
+
+
+def test_one_service_taking_turns_keeps_its_health_known_when_an_unrelated_read_failed():
+    from test_task_definition_swap import worker_spec, worker_world
+
+    world = unread(worker_world(), "load balancer other-alb", "DescribeListeners")
+    plan = make_plan(worker_spec(), world, image_tag="v2", now=NOW)
+
+    assert check(plan, "live color healthy").ok is True
