@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential, wait_random
 
@@ -36,6 +36,9 @@ class Observer(Protocol):
     def alarms(self, names: list[str]) -> dict[str, str]: ...  # noqa: E704
     def group(self, name: str) -> dict: ...  # noqa: E704
     def elb_instance_states(self, elb: str) -> dict[str, str]: ...  # noqa: E704
+    def listener_weights(self, listener_arn: str, rule_arn: str | None) -> dict[str, int]: ...  # noqa: E704
+    def record_weights(self, zone_id: str, record: str, type_: str) -> dict[str, int]: ...  # noqa: E704
+    def health_check(self, target_group_arn: str) -> dict[str, Any]: ...  # noqa: E704
 
 
 @dataclass
@@ -77,7 +80,8 @@ class Gates:
         if status.task_definition != task_definition or (ours and status.rollout_state == "FAILED"):
             # The circuit breaker (or someone) put another revision back: a failure, never a success.
             reasons = self.observer.stopped_reasons(cluster, service)
-            why = status.rollout_reason or "the service no longer runs the new revision"
+            # After ECS's own rollback the PRIMARY deployment is the rollback; the failed one says why.
+            why = getattr(status, "failed_reason", None) or status.rollout_reason or "the service no longer runs the new revision"
             raise GateFailed(
                 f"ECS rolled {service} back ({why}); now running {status.task_definition.rsplit('/', 1)[-1]}"
                 + _details(status.events, reasons))
@@ -96,6 +100,15 @@ class Gates:
     def failure_details(self, cluster: str, service: str) -> str:
         status = self.observer.service(cluster, service)
         return _details(status.events, self.observer.stopped_reasons(cluster, service))
+
+    def health_check_details(self, target_group_arn: str) -> str:
+        """The target group's health-check settings, for a message about targets that never became healthy:
+        the first thing to compare with what the application really answers."""
+        try:
+            hc = self.observer.health_check(target_group_arn)
+        except Exception as error:  # the failure is already known; a failed read must not hide it
+            return f"; its health-check settings could not be read ({type(error).__name__})"
+        return "; health check: " + describe_health_check(hc)
 
     def check_targets(self, target_group_arn: str, name: str, min_healthy: int,
                       instance_ids: set[str] | None = None) -> None:
@@ -189,6 +202,18 @@ def http_get(url: str, timeout: float) -> tuple[int | None, str]:
         return error.code, error.read(65536).decode("utf-8", "replace") if error.fp else ""
     except (urllib.error.URLError, OSError, TimeoutError) as error:
         return None, str(getattr(error, "reason", error))
+
+
+def describe_health_check(hc: dict[str, Any]) -> str:
+    """`HTTP GET /health on traffic-port every 10s (timeout 5s), healthy after 3, unhealthy after 2, expecting 200`
+    from a DescribeTargetGroups entry."""
+    protocol = hc.get("HealthCheckProtocol") or "?"
+    path = f" {hc['HealthCheckPath']}" if hc.get("HealthCheckPath") else ""
+    matcher = (hc.get("Matcher") or {}).get("HttpCode") or (hc.get("Matcher") or {}).get("GrpcCode")
+    return (f"{protocol}{path} on port {hc.get('HealthCheckPort', 'traffic-port')} every "
+            f"{hc.get('HealthCheckIntervalSeconds', '?')}s (timeout {hc.get('HealthCheckTimeoutSeconds', '?')}s), "
+            f"healthy after {hc.get('HealthyThresholdCount', '?')}, unhealthy after {hc.get('UnhealthyThresholdCount', '?')}"
+            + (f", expecting {matcher}" if matcher else ""))
 
 
 def _details(events: tuple[str, ...] | list[str], stopped: list[str]) -> str:
