@@ -96,9 +96,9 @@ def test_a_pause_with_a_timer_counts_down_in_status_and_promotes_itself(
     seen: list[dict] = []
     emit = Events.emit
 
-    def look_at_status(self, kind, message, **data):  # what a person running `status` meanwhile sees
-        emit(self, kind, message, **data)
-        if kind == "deploy.countdown" and not seen:
+    def look_at_status(self, event, message, **data):  # what a person running `status` meanwhile sees
+        emit(self, event, message, **data)
+        if event == "deploy.countdown" and not seen:
             spec = load_spec(path).spec
             record = DeploymentRecords(open_store(spec.state, lambda: None), "web").current()
             seen.append(paused(record, product_on_virtual_clock.time()))

@@ -6,7 +6,7 @@ import pytest
 
 from bluegreen.domain.analysis import BakeMetrics, MetricGate, MetricRef
 from bluegreen.execution.gates import Gates
-from bluegreen.execution.metric_gate import MetricGateFailed, MetricWatch, window
+from bluegreen.execution.metric_gate import MetricGateFailed, window
 from support.clock import FakeClock
 
 AGE = MetricRef(namespace="Jobs", name="OldestMessageAge", stat="Maximum")
