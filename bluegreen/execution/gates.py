@@ -14,9 +14,11 @@ from typing import Any, Callable, Protocol
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential, wait_random
 
+from bluegreen.domain.analysis import BakeMetrics, Result
 from bluegreen.domain.durations import format_duration
 from bluegreen.errors import StepFailed
 from bluegreen.domain.steps import Probe
+from bluegreen.execution.metric_gate import MetricReader, MetricWatch, hold_for_data
 
 
 class GateFailed(StepFailed):
@@ -45,6 +47,8 @@ class Gates:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     on_wait: Callable[[str], None] = field(default=lambda message: None)
+    metrics: MetricReader | None = None  # CloudWatch GetMetricData, for bakes with metric gates
+    wall_clock: Callable[[], float] = time.time  # metric windows are wall-clock minutes
 
     # --- the retry mechanics, in one place ---------------------------------------------------
 
@@ -150,10 +154,13 @@ class Gates:
     # --- bake: hold for a duration while every watched signal stays good ----------------------
 
     def bake(self, duration: float, interval: float, alarms: list[str], target_groups: list[str],
-             probe: Probe | None, tolerated_probe_failures: int = 1) -> None:
+             probe: Probe | None, tolerated_probe_failures: int = 1, metrics: BakeMetrics | None = None) -> None:
         end = self.clock() + duration
         probe_failures = 0
+        watch = self._metric_watch(metrics)
         while True:
+            if watch is not None:
+                watch.tick(self.clock())
             self.check_alarms(alarms)
             for arn in target_groups:
                 targets = self.observer.target_health(arn)
@@ -171,8 +178,19 @@ class Gates:
                         raise GateFailed(f"probe failed {probe_failures} times in a row: {failed}") from None
             remaining = end - self.clock()
             if remaining <= 0:
+                if watch is not None:
+                    hold_for_data(watch, self.clock, self.sleep, self.on_wait)
                 return
             self.sleep(min(interval, remaining))
+
+    def _metric_watch(self, metrics: BakeMetrics | None) -> MetricWatch | None:
+        if metrics is None or not metrics.gates:
+            return None
+        if self.metrics is None:
+            raise StepFailed("this bake has metric gates but no CloudWatch metrics reader was given")
+        return MetricWatch(self.metrics, metrics.gates, self.wall_clock, metrics.interval,
+                           no_data_deadline=metrics.no_data_deadline, on_verdict=lambda v: (
+            self.on_wait(v.message) if v.result is Result.WAIT else None))
 
 
 def http_get(url: str, timeout: float) -> tuple[int | None, str]:

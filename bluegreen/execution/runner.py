@@ -109,11 +109,13 @@ class Runner:
     wall_clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    hooks: Any = None  # execution.hooks.HookRunner, for the plan's RunHook steps
     executor: Executor = field(init=False)
 
     def __post_init__(self) -> None:
         self.executor = Executor(plan=self.plan, actions=self.actions, gates=self.gates, journal=self._journal,
-                                 events=self.events, outputs=dict(self.journaled.outputs), clock=self.clock)
+                                 events=self.events, outputs=dict(self.journaled.outputs), clock=self.clock,
+                                 hooks=self.hooks)
 
     def _journal(self, event: str, **data: Any) -> None:
         if event == "step.started":
@@ -131,8 +133,13 @@ class Runner:
             with sigterm_as_interrupt():
                 while index < len(steps):
                     step = steps[index]
-                    if pause_before_shift and step.phase == "shift" and not record.promoted:
-                        return self._pause(record, index)
+                    if self._pauses_before(record, index, pause_before_shift):
+                        if record.auto_promote_after is None:
+                            return self._pause(record, index)
+                        waited = self._auto_promote(record, index)
+                        if isinstance(waited, Outcome):
+                            return waited
+                        record = waited
                     if self.lease is not None and self.lease.lost:
                         return self._stop(record, index)
                     record = record.with_(next_step=index)
@@ -213,6 +220,7 @@ class Runner:
             failures = tuple(self.executor.roll_back(attempted, reason))
             if not failures:
                 failures = self._verify(attempted)
+            self._after_rollback(bool(failures))
             for name in ignored:
                 self.events.emit("rollback.interrupt-ignored", f"{name} ignored: the rollback continues")
             operation = "rollback" if requested else None
@@ -242,20 +250,67 @@ class Runner:
 
     # --- how a run ends ----------------------------------------------------------------------------
 
+    def _after_rollback(self, failed: bool) -> None:
+        """The after-rollback hooks (reported, never deciding), then the rollback's notification."""
+        for step in self.plan.after_rollback:
+            try:
+                self.executor.run_step(step, rollback=True)
+            except BaseException as error:  # the rollback is done: a hook can only be reported
+                self.events.emit("hook.warning", f"warning: after-rollback {step.describe()}: {error}")
+        self.events.signal("deploy.rollback-failed" if failed else "deploy.rolled-back",
+                           "the rollback did not complete" if failed
+                           else f"rolled back: production traffic is on {self.plan.live_color or 'the previous revision'}")
+
     def _failed(self, record: Deployment, reason: str) -> Outcome:
+        self.events.signal("deploy.failed", f"deployment failed: {reason}", reason=reason)
         if self.automatic_rollback:
             return self.roll_back(record, reason)
         record = record.to(Status.FAILED, reason=reason)
         self.records.save(record)
         return Outcome(Ending.FAILED, self._history(record, "failed", reason), reason)
 
+    def _pauses_before(self, record: Deployment, index: int, pause_before_shift: bool) -> bool:
+        step = self.plan.steps[index]
+        if index == record.passed_pause:
+            return False  # promoted past this one
+        if step.id in record.pause_before:
+            return True
+        return pause_before_shift and step.phase == "shift" and not record.promoted
+
     def _pause(self, record: Deployment, index: int) -> Outcome:
         record = record.to(Status.PAUSED, next_step=index)
         self.records.save(record)
         service = record.service
-        self.events.emit("deploy.paused", f"paused before shifting traffic: green is up and healthy; run "
-                         f"`bluegreen promote {service}` or `bluegreen abort {service}`")
+        self.events.emit("deploy.paused", f"paused before {self._where(index)}; run "
+                         f"`bluegreen promote {service}` or `bluegreen abort {service}`", step=self.plan.steps[index].id)
         return Outcome(Ending.PAUSED, record)
+
+    def _auto_promote(self, record: Deployment, index: int) -> Deployment | Outcome:
+        """Argo's autoPromotionSeconds: paused (and saying so in `status`), counting down, then promoted."""
+        timer = record.auto_promote_after or 0.0
+        record = record.to(Status.PAUSED, next_step=index, auto_promote_at=self.wall_clock() + timer)
+        self.records.save(record)
+        self.events.emit("deploy.paused", f"paused before {self._where(index)}; promoting by itself in "
+                         f"{timer:.0f}s (Ctrl-C or SIGTERM rolls back)", step=self.plan.steps[index].id)
+        left = timer
+        while left > 0:
+            if self.lease is not None and self.lease.lost:
+                return self._stop(record, index)
+            pause = min(60.0, left)
+            self.sleep(pause)
+            left -= pause
+            if left > 0:
+                self.events.emit("deploy.countdown", f"auto-promotion in {left:.0f}s")
+        record = record.to(Status.RUNNING, promoted=True, passed_pause=index, auto_promote_at=None)
+        self.records.save(record)
+        self.events.emit("deploy.promoted", f"auto-promoted after {timer:.0f}s: continuing with {self._where(index)}")
+        return record
+
+    def _where(self, index: int) -> str:
+        step = self.plan.steps[index]
+        if step.phase == "shift" and not any(s.phase == "shift" for s in self.plan.steps[:index]):
+            return f"shifting traffic (step {index + 1}, {step.id}): green is up and healthy"
+        return f"step {index + 1}, {step.id}: {step.describe()}"
 
     def _stop(self, record: Deployment, index: int) -> Outcome:
         # The run that took the lock over owns the deployment now: undoing anything would race it.
