@@ -319,6 +319,20 @@ def test_policy_holds_the_calls_that_suspend_and_restore_auto_scaling(aws, workd
     compare(recorded, actions(policy(spec)), justified)
 
 
+def test_policy_holds_the_metric_gates_calls(aws, workdir, placer):
+    queue_depth = {"name": "queue-depth", "at_most": 100, "on_no_data": "pass", "metrics": {
+        "depth": {"namespace": "Jobs", "name": "Depth", "stat": "Maximum", "dimensions": {"Queue": "jobs"}}}}
+    path = write_spec(workdir, "web", analysis={"defaults": False, "queries": [queue_depth]})
+    seeded(aws.endpoint_url, path)
+
+    recorded = record_deployments(aws, path)
+
+    assert "cloudwatch:GetMetricData" in recorded
+    compare(recorded, actions(policy(load_spec(path).spec)), POLICY_ONLY["web"])
+    plain = write_spec(workdir, "worker")
+    assert "cloudwatch:GetMetricData" not in actions(policy(load_spec(plain).spec))
+
+
 def test_plan_only_policy_covers_every_call_plan_makes(aws, workdir):
     from bluegreen.app.plans import plan_specs
 

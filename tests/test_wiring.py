@@ -274,7 +274,7 @@ def test_the_plan_lists_each_wiring_check_on_its_own_line(aws, workdir, capsys):
     assert main(["plan", str(path), "--image-tag", "v2"]) == 0
 
     out = capsys.readouterr().out
-    for check in ("routes forward only to blue and green: web-alb:80 -> web-blue 100 / web-green 0",
+    for check in ("routes forward only to blue and green: web-alb:80 -> web-blue 100% / web-green 0%",
                   "target groups are the ones each color uses: web-blue -> web-blue, web-green -> web-green",
                   "target groups belong to the load balancer: web-blue, web-green on web-alb",
                   "blue and green differ: blue: web-blue; green: web-green",

@@ -126,8 +126,10 @@ class Session:
 
         actions, observer = (self.adapters or self._aws_adapters)()
         gates = Gates(observer, clock=self.ctx.clock, sleep=self.ctx.sleep,
-                      on_wait=lambda m: self.events.emit("gate.waiting", m))
+                      on_wait=lambda m: self.events.emit("gate.waiting", m), metrics=self._metrics(observer),
+                      wall_clock=self.ctx.wall_clock)
         journaled = Journaled.from_entries(self.entries(deployment_id)) if resumed else Journaled()
+        self.events.show_plan(plan)
         return Runner(plan=plan, actions=actions, gates=gates, journal=journal, events=self.events,
                       records=self.records, journaled=journaled, lease=self.lease,
                       automatic_rollback=self.spec.rollback.automatic, wall_clock=self.ctx.wall_clock,
@@ -150,11 +152,19 @@ class Session:
 
         return AwsNotify(self.aws())
 
+    def _metrics(self, observer: Any) -> Any:
+        """CloudWatch metrics for the metric gates: the observer's own reader (a test world's), else AWS's."""
+        if hasattr(observer, "value"):
+            return observer
+        from bluegreen.adapters.aws.metrics import AwsMetrics
+
+        return AwsMetrics(self.aws())
+
     def _aws_adapters(self) -> "tuple[Any, Observer]":
         from bluegreen.adapters.aws.actions import AwsActions
         from bluegreen.adapters.aws.observe import AwsObserver
 
-        return AwsActions(self.aws()), AwsObserver(self.aws())
+        return AwsActions(self.aws(), clock=self.ctx.clock, sleep=self.ctx.sleep), AwsObserver(self.aws())
 
     # --- the lock ------------------------------------------------------------------------------------
 

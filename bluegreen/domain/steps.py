@@ -11,6 +11,7 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bluegreen.domain.analysis import BakeMetrics
 from bluegreen.domain.durations import format_duration
 from bluegreen.domain.hook_steps import RunHook
 from bluegreen.domain.step_base import Phase, _Step  # noqa: F401 - the base every step builds on
@@ -216,9 +217,11 @@ class Bake(_Step):
     probe: Probe | None = None
     interval: float = 10.0
     reason: str = ""
+    metrics: BakeMetrics | None = None  # the analysis section's queries (domain.analysis)
 
     def describe(self) -> str:
         watched = [f"alarms {', '.join(self.alarms)}"] if self.alarms else []
+        watched += [f"metrics {', '.join(m.name for m in self.metrics.gates)}"] if self.metrics else []
         if self.target_group_arns:
             watched.append("target health")
         if self.probe:

@@ -106,8 +106,12 @@ class Executor:
                 return StepResult(detail=a.set_weights(step.listener_arn, step.rule_arn, step.weights))
             case WaitTargetsHealthy():
                 ids = self._group_instances(step.group) if step.group else None
-                g.wait_until(lambda: g.check_targets(step.target_group_arn, step.target_group, step.min_healthy, ids),
-                             what=f"target group {step.target_group}", deadline=step.deadline, interval=step.interval)
+                try:
+                    g.wait_until(lambda: g.check_targets(step.target_group_arn, step.target_group, step.min_healthy, ids),
+                                 what=f"target group {step.target_group}", deadline=step.deadline,
+                                 interval=step.interval)
+                except StepFailed as failed:
+                    raise StepFailed(f"{failed}{g.health_check_details(step.target_group_arn)}") from None
                 return StepResult(detail=f"{step.target_group}: {step.min_healthy}+ healthy")
             case ProbeHttp():
                 g.wait_until(lambda: g.check_probe(step.probe), what=f"probe {step.probe.url}",
@@ -117,7 +121,8 @@ class Executor:
                 g.check_alarms(step.alarms)
                 return StepResult(detail="no alarm in ALARM")
             case Bake():
-                g.bake(step.duration, step.interval, step.alarms, step.target_group_arns, step.probe)
+                g.bake(step.duration, step.interval, step.alarms, step.target_group_arns, step.probe,
+                       metrics=step.metrics)
                 return StepResult(detail=f"held {format_duration(step.duration)} with every gate passing")
             case KeepWarm():
                 return StepResult(detail=f"{step.color} kept warm for {format_duration(step.duration)}")

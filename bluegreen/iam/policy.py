@@ -363,7 +363,15 @@ def strategy_groups(spec: Spec, strategy: Strategy | None, arns: Arns) -> list[G
         out.append(target_health_gate())
         if spec.health.alarms:
             out.append(alarm_reads())
+        if spec.analysis is not None:
+            out.append(metric_reads())
     return out
+
+
+def metric_reads() -> Group:
+    return Group("MetricGates", ("cloudwatch:GetMetricData",),
+                 "gates: the analysis section's metric queries through every bake (GetMetricData has no "
+                 "resource-level permissions)")
 
 
 # --- extras: the state store and the image ------------------------------------------------------

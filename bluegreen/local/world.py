@@ -8,7 +8,7 @@ threads, no races, and with a `VirtualClock` a 300 s deregistration delay is one
 
 One world is active per process (`activate` / `deactivate`); moto's own behaviour is untouched
 when none is. The patches are installed once by `install()` and live in the modules by service
-(`ecs`, `elb`, `autoscaling`, `rejections`, `answers`); every way they differ from moto is listed in
+(`ecs`, `elb`, `autoscaling`, `rejections`, `answers`, `dynamodb`, `route53`); every way they differ from moto is listed in
 `DIVERGENCES.md` with the AWS documentation it follows.
 """
 
@@ -45,6 +45,7 @@ class Timings:
     stopping: float = 2.0            # STOPPING + DEPROVISIONING once a task has drained
     replacement_delay: float = 10.0  # ECS waits this long before replacing a failed task
     instance_boot: float = 30.0      # EC2 instance in an Auto Scaling group: Pending -> InService
+    route53_propagation: float = 30.0  # a Route53 change: PENDING -> INSYNC
 
 
 @dataclass
@@ -268,7 +269,9 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from bluegreen.local import answers, autoscaling, ecs, ecs_tasks, elb, lambdas, rejections
+        from bluegreen.local import (
+            answers, autoscaling, cloudwatch, dynamodb, ecs, ecs_tasks, elb, lambdas, rejections, route53,
+        )
 
         _hook_requests()
         elb.install()
@@ -276,8 +279,11 @@ def install() -> None:
         autoscaling.install()
         rejections.install()
         answers.install()
+        dynamodb.install()
+        route53.install()
         ecs_tasks.install()
         lambdas.install()
+        cloudwatch.install()
         _installed = True
 
 
