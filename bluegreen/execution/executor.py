@@ -54,7 +54,7 @@ class Executor:
         position = f"[{index + 1}/{total}] " if index is not None else "[rollback] "
         self.journal(f"{prefix}.started", step=step.id, kind=step.kind, inputs=step.model_dump(mode="json"))
         self.events.emit(f"{prefix}.started", f"{position}{step.describe()}", step=step.id, phase=step.phase,
-                         kind=step.kind)
+                         step_kind=step.kind)
         started = self.clock()
         try:
             result = self._dispatch(step)

@@ -61,7 +61,7 @@ class Notifier:
         event = record.get("event", "")
         if event == "deploy.started":
             self._deployment = record.get("deployment_id")
-        if event == "step.started" and record.get("phase") == "shift" and record.get("kind") in _MOVES:
+        if event == "step.started" and record.get("phase") == "shift" and record.get("step_kind") in _MOVES:
             self._moves[record["step"]] = record.get("message", "")
             return
         if event == "step.succeeded" and record.get("step") in self._moves:

@@ -32,9 +32,9 @@ def notifier(spec: dict, aws: FakeAws, posted: list) -> tuple[Notifier, Events]:
 def a_run(events: Events) -> None:
     events.emit("deploy.started", "deploying v2", deployment_id="web-1")
     events.emit("step.started", "[3/9] production listener web-alb:80: blue 100% -> blue 90% / green 10%",
-                step="shift-10", phase="shift", kind="set-weights")
+                step="shift-10", phase="shift", step_kind="set-weights")
     events.emit("step.succeeded", "[3/9] done in 0.1s", step="shift-10")
-    events.emit("step.started", "[4/9] wait for targets", step="verify", phase="verify", kind="wait-targets-healthy")
+    events.emit("step.started", "[4/9] wait for targets", step="verify", phase="verify", step_kind="wait-targets-healthy")
     events.emit("step.succeeded", "[4/9] done", step="verify")
     events.signal("deploy.failed", "deployment failed: alarm in ALARM: web-5xx")
     events.signal("deploy.rolled-back", "rolled back: production traffic is on blue")
