@@ -21,7 +21,7 @@ def described(n, arn: str) -> dict:
     return n.web.ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
 
 
-def run_until(realistic_aws, n, arn: str, stage: str, limit: int = 200) -> list[str]:
+def run_until(realistic_aws, n, arn: str, stage: str, limit: int = 200, step: float = 30) -> list[str]:
     seen: list[str] = []
     for _ in range(limit):
         d = described(n, arn)
@@ -29,7 +29,7 @@ def run_until(realistic_aws, n, arn: str, stage: str, limit: int = 200) -> list[
             seen.append(d["lifecycleStage"])
         if d["lifecycleStage"] == stage or d["status"] not in ("IN_PROGRESS", "PENDING"):
             return seen
-        realistic_aws.advance(5)
+        realistic_aws.advance(step)
     return seen
 
 
@@ -39,7 +39,7 @@ def test_a_blue_green_deployment_walks_every_stage_and_ends_with_production_on_t
     realistic_aws.advance(60)
     arn = deploy(n)["arn"]
 
-    stages = run_until(realistic_aws, n, arn, "never")
+    stages = run_until(realistic_aws, n, arn, "never", step=5)
 
     assert stages == ["RECONCILE_SERVICE", "PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT",
                       "POST_TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT",
@@ -165,9 +165,9 @@ def test_linear_shifts_production_traffic_in_steps(realistic_aws):
     arn = deploy(n)["arn"]
     run_until(realistic_aws, n, arn, "PRODUCTION_TRAFFIC_SHIFT")
     seen = set()
-    for _ in range(60):
+    for _ in range(10):
         seen.add(n.weights()[n.alternate])
-        realistic_aws.advance(10)
+        realistic_aws.advance(30)
 
     assert {25, 50, 75, 100} <= seen
 

@@ -105,7 +105,8 @@ def start(service: Any, source: str) -> ServiceDeployment:
                           now, updated_at=now)
     for spec in d.config.get("lifecycleHooks") or []:
         for stage in spec.get("lifecycleStages") or []:
-            d.hooks.append(Hook(uuid.uuid4().hex, spec, HOOK_STAGE_BEFORE.get(stage, stage)))
+            prefix = "ecs-pause" if spec.get("targetType", "PAUSE") == "PAUSE" else "ecs-hook"
+            d.hooks.append(Hook(f"{prefix}-{uuid.uuid4().hex}", spec, HOOK_STAGE_BEFORE.get(stage, stage)))
     deployments_of(service).insert(0, d)
     d.stage_until = now + STAGE_SECONDS
     sim.hold = True
@@ -188,7 +189,8 @@ def _shift(d: ServiceDeployment, now: float) -> float | None:
     strategy = d.config.get("strategy")
     if strategy == "LINEAR":
         linear = d.config.get("linearConfiguration") or {}
-        step, wait = float(linear.get("stepPercent") or 10.0), 60.0 * float(linear.get("stepBakeTimeInMinutes") or 0)
+        step = float(linear.get("stepPercent") or 10.0)  # the documented defaults: 10% every 6 minutes
+        wait = 60.0 * float(linear.get("stepBakeTimeInMinutes", 6))
     elif strategy == "CANARY":
         canary = d.config.get("canaryConfiguration") or {}
         step, wait = float(canary.get("canaryPercent") or 10.0), 60.0 * float(canary.get("canaryBakeTimeInMinutes") or 0)
