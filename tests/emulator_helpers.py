@@ -161,3 +161,32 @@ def native_web(aws: Any) -> NativeWeb:
         {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}])["Rules"][0]["RuleArn"]
         for listener in (w.listener, test_listener)]
     return NativeWeb(w, alternate, rules[0], rules[1])
+
+
+# --- following a service deployment of ECS's built-in blue/green ---
+
+PAUSE_AT_TEST = [{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+                  "timeoutConfiguration": {"timeoutInMinutes": 30, "action": "ROLLBACK"}}]
+
+
+def deploy(n, image: str = "repo:v2") -> dict:
+    ecs = n.web.ecs
+    ecs.update_service(cluster="c", service="web", taskDefinition=n.web.revision(image))
+    arn = ecs.list_service_deployments(cluster="c", service="web")["serviceDeployments"][0]["serviceDeploymentArn"]
+    return {"arn": arn}
+
+
+def described(n, arn: str) -> dict:
+    return n.web.ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+
+
+def run_until(realistic_aws, n, arn: str, stage: str, limit: int = 200, step: float = 30) -> list[str]:
+    seen: list[str] = []
+    for _ in range(limit):
+        d = described(n, arn)
+        if not seen or seen[-1] != d["lifecycleStage"]:
+            seen.append(d["lifecycleStage"])
+        if d["lifecycleStage"] == stage or d["status"] not in ("IN_PROGRESS", "PENDING"):
+            return seen
+        realistic_aws.advance(step)
+    return seen

@@ -4,34 +4,7 @@ divergences in bluegreen/local/DIVERGENCES.md)."""
 
 from __future__ import annotations
 
-from emulator_helpers import error_of, native_web
-
-PAUSE_AT_TEST = [{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
-                  "timeoutConfiguration": {"timeoutInMinutes": 30, "action": "ROLLBACK"}}]
-
-
-def deploy(n, image: str = "repo:v2") -> dict:
-    ecs = n.web.ecs
-    ecs.update_service(cluster="c", service="web", taskDefinition=n.web.revision(image))
-    arn = ecs.list_service_deployments(cluster="c", service="web")["serviceDeployments"][0]["serviceDeploymentArn"]
-    return {"arn": arn}
-
-
-def described(n, arn: str) -> dict:
-    return n.web.ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
-
-
-def run_until(realistic_aws, n, arn: str, stage: str, limit: int = 200, step: float = 30) -> list[str]:
-    seen: list[str] = []
-    for _ in range(limit):
-        d = described(n, arn)
-        if not seen or seen[-1] != d["lifecycleStage"]:
-            seen.append(d["lifecycleStage"])
-        if d["lifecycleStage"] == stage or d["status"] not in ("IN_PROGRESS", "PENDING"):
-            return seen
-        realistic_aws.advance(step)
-    return seen
-
+from emulator_helpers import PAUSE_AT_TEST, deploy, described, error_of, native_web, run_until
 
 def test_a_blue_green_deployment_walks_every_stage_and_ends_with_production_on_the_new_target_group(realistic_aws):
     n = native_web(realistic_aws)
