@@ -190,3 +190,35 @@ def run_until(realistic_aws, n, arn: str, stage: str, limit: int = 200, step: fl
             return seen
         realistic_aws.advance(step)
     return seen
+
+
+# --- CloudWatch: an ALB target group's own metrics, published as the ALB would -------------------
+
+
+def alb_dimensions(load_balancer_arn: str, target_group_arn: str) -> list[dict[str, str]]:
+    return [{"Name": "TargetGroup", "Value": target_group_arn.rsplit(":", 1)[1]},
+            {"Name": "LoadBalancer", "Value": load_balancer_arn.split("loadbalancer/", 1)[1]}]
+
+
+def publish_alb_minutes(aws: Any, load_balancer_arn: str, target_group_arn: str, *, start: float, minutes: int,
+                        requests: int = 100, errors: int = 0, latencies: list[float] | None = None) -> None:
+    """`minutes` one-minute datapoints from `start` (epoch seconds): RequestCount, HTTPCode_Target_5XX_Count
+    (only when there are errors, as the ALB publishes it) and TargetResponseTime samples."""
+    from datetime import datetime, timezone
+
+    dims = alb_dimensions(load_balancer_arn, target_group_arn)
+    data: list[dict[str, Any]] = []
+    for minute in range(minutes):
+        at = datetime.fromtimestamp(start + 60 * minute, timezone.utc)
+        data.append({"MetricName": "RequestCount", "Dimensions": dims, "Timestamp": at, "Value": requests,
+                     "Unit": "Count"})
+        if errors:
+            data.append({"MetricName": "HTTPCode_Target_5XX_Count", "Dimensions": dims, "Timestamp": at,
+                         "Value": errors, "Unit": "Count"})
+        if latencies:
+            data.append({"MetricName": "TargetResponseTime", "Dimensions": dims, "Timestamp": at,
+                         "Values": latencies, "Unit": "Seconds"})
+    cloudwatch = aws.client("cloudwatch")
+    # Small requests: botocore gzips a PutMetricData body over 10 KB, and moto's server cannot read that
+    for i in range(0, len(data), 30):
+        cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data[i:i + 30])
