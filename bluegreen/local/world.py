@@ -32,7 +32,7 @@ UNHEALTHY = "unhealthy"      # runs, but its health endpoint answers 500
 BEHAVIOURS = (STARTS, PULL_FAILS, EXITS, UNHEALTHY)
 
 # Requests to these services run the world up to "now" first (and one at a time).
-SIMULATED_SERVICES = frozenset({"ecs", "elbv2", "elb", "autoscaling", "ec2"})
+SIMULATED_SERVICES = frozenset({"ecs", "elbv2", "elb", "autoscaling", "ec2", "codedeploy"})
 
 
 @dataclass
@@ -227,7 +227,7 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from bluegreen.local import answers, autoscaling, ecs, elb, rejections
+        from bluegreen.local import answers, autoscaling, codedeploy_api, ecs, elb, rejections
 
         _hook_requests()
         elb.install()
@@ -235,6 +235,7 @@ def install() -> None:
         autoscaling.install()
         rejections.install()
         answers.install()
+        codedeploy_api.install()
         _installed = True
 
 
