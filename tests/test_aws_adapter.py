@@ -59,3 +59,16 @@ def test_every_call_is_recorded_as_service_and_operation(aws):
     assert [iam_action(c) for c in client_aws.log.calls] == ["ecs:ListClusters", "elasticloadbalancing:DescribeLoadBalancers"]
     assert all(is_read_only(c) for c in client_aws.log.calls)
     assert not is_read_only("elbv2:ModifyListener") and not is_read_only("ecr:GetAuthorizationToken")
+
+
+def test_sessions_of_one_process_parse_each_service_model_once():
+    """One session per region (and per run of an embedding program) must not re-parse megabytes of
+    botocore JSON each time: the sessions share one model loader, whose search path stays unique."""
+    first, second = Aws("us-east-1", endpoint_url="http://127.0.0.1:9"), Aws("eu-west-1", endpoint_url="http://127.0.0.1:9")
+    one, two = first.client("ecs"), second.client("ecs")
+
+    loader = first._session._session.get_component("data_loader")
+    assert loader is second._session._session.get_component("data_loader")
+    assert one.meta.service_model.service_name == two.meta.service_model.service_name == "ecs"
+    assert one.meta.region_name == "us-east-1" and two.meta.region_name == "eu-west-1"
+    assert len(loader.search_paths) == len(set(loader.search_paths))

@@ -319,6 +319,20 @@ def test_policy_holds_the_calls_that_suspend_and_restore_auto_scaling(aws, workd
     compare(recorded, actions(policy(spec)), justified)
 
 
+def test_policy_holds_the_metric_gates_calls(aws, workdir, placer):
+    queue_depth = {"name": "queue-depth", "at_most": 100, "on_no_data": "pass", "metrics": {
+        "depth": {"namespace": "Jobs", "name": "Depth", "stat": "Maximum", "dimensions": {"Queue": "jobs"}}}}
+    path = write_spec(workdir, "web", analysis={"defaults": False, "queries": [queue_depth]})
+    seeded(aws.endpoint_url, path)
+
+    recorded = record_deployments(aws, path)
+
+    assert "cloudwatch:GetMetricData" in recorded
+    compare(recorded, actions(policy(load_spec(path).spec)), POLICY_ONLY["web"])
+    plain = write_spec(workdir, "worker")
+    assert "cloudwatch:GetMetricData" not in actions(policy(load_spec(plain).spec))
+
+
 def test_plan_only_policy_covers_every_call_plan_makes(aws, workdir):
     from bluegreen.app.plans import plan_specs
 
@@ -391,3 +405,43 @@ def test_image_build_actions_match_a_deploy_that_builds_and_pushes(aws, workdir,
                 docker_engine.images.remove(reference)
             except docker.errors.ImageNotFound:
                 pass
+
+
+# --- hooks and notifications -----------------------------------------------------------------------
+
+
+def test_policy_holds_every_call_of_hooks_and_notifications(realistic_aws, workdir):
+    """A deploy whose Lambda hook answers failure (rollback, after-rollback hook), then one that
+    succeeds, with a migration task, a Lambda, SNS and EventBridge: every call is in the policy."""
+    from bluegreen.local.clock import run_context_settings
+    from bluegreen.local.seed import put_image, seed
+    from bluegreen.adapters.aws.session import Aws
+    from test_hooks import lambda_function
+    from deploy_helpers import REALISTIC
+
+    lambda_function(realistic_aws, "web-smoke")
+    topic = realistic_aws.client("sns").create_topic(Name="deployments")["TopicArn"]
+    hooks = [{"name": "migrate", "kind": "ecs-task", "stage": "before-scale-up", "command": ["./migrate"]},
+             {"name": "smoke", "kind": "lambda", "stage": "after-test-traffic", "function": "web-smoke"},
+             {"name": "page", "kind": "command", "stage": "after-rollback", "command": ["true"]}]
+    path = write_spec(workdir, "web", timings=REALISTIC, hooks=hooks,
+                      notifications={"sns_topic": topic, "event_bus": "default"})
+    spec = load_spec(path).spec
+    emulator = Aws(REGION, endpoint_url=realistic_aws.endpoint_url)
+    seed(emulator, spec, deregistration_delay=5)
+    put_image(emulator, "web", "v2")
+    runtime = RunContext(endpoint_url=realistic_aws.endpoint_url, **run_context_settings(realistic_aws.clock))
+
+    def session() -> Session:
+        return Session(ctx=runtime, loaded=load_spec(path), events=Events(stream=io.StringIO()))
+
+    realistic_aws.world.functions.answer("web-smoke", {"status": "failed"})
+    with pytest.raises(DeploymentFailed, match="answered failed"):
+        deploy(session(), image_tag="v2")
+    realistic_aws.world.functions.answer("web-smoke", {"status": "ok"})
+    assert deploy(session(), image_tag="v2") == 0
+    assert finalize(session(), now=True) == 0
+
+    recorded = {iam_action(call) for call in runtime.aws(REGION).log.calls}
+    assert {"lambda:InvokeFunction", "ecs:RunTask", "ecs:DescribeTasks", "sns:Publish", "events:PutEvents"} <= recorded
+    compare(recorded, actions(policy(spec)), POLICY_ONLY["web"])

@@ -19,6 +19,7 @@ import yaml
 
 from bluegreen.adapters.aws.session import Aws, is_read_only
 from bluegreen.cli.main import main
+from bluegreen.errors import ExitCode
 from bluegreen.local.seed import SeedResult, put_image, seed
 from bluegreen.specfiles.loader import load_spec
 
@@ -274,7 +275,7 @@ def test_the_plan_lists_each_wiring_check_on_its_own_line(aws, workdir, capsys):
     assert main(["plan", str(path), "--image-tag", "v2"]) == 0
 
     out = capsys.readouterr().out
-    for check in ("routes forward only to blue and green: web-alb:80 -> web-blue 100 / web-green 0",
+    for check in ("routes forward only to blue and green: web-alb:80 -> web-blue 100% / web-green 0%",
                   "target groups are the ones each color uses: web-blue -> web-blue, web-green -> web-green",
                   "target groups belong to the load balancer: web-blue, web-green on web-alb",
                   "blue and green differ: blue: web-blue; green: web-green",
@@ -366,11 +367,12 @@ def test_a_target_group_that_cannot_be_read_is_said_once_as_unreadable(aws, work
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny)
     capsys.readouterr()
 
-    assert main(["deploy", str(path), "--image-tag", "v2"]) == 2
+    # IAM denied a read: nothing can be planned, so nothing changed (exit 6), said in one line
+    # naming the call and a group it was denied for, not one "not found" per group.
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == ExitCode.NOTHING_CHANGED
 
     lines = capsys.readouterr().err.splitlines()
-    assert lines[:2] == [
-        "could not read target group web-blue: DescribeTargetHealth failed: AccessDenied: not allowed",
-        "could not read target group web-green: DescribeTargetHealth failed: AccessDenied: not allowed",
-    ]
-    assert lines[2:] == ["error: web: cannot deploy (2 problems above)"]
+    assert len(lines) == 1
+    assert lines[0].startswith("error: web: cannot plan: AWS denied a read (DescribeTargetHealth failed: AccessDenied")
+    assert "could not read target group web-blue: DescribeTargetHealth failed: AccessDenied: not allowed" in lines[0]
+    assert lines[0].endswith("nothing was changed") and "not found" not in lines[0]

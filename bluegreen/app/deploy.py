@@ -22,19 +22,23 @@ from bluegreen.domain.plan import Plan
 from bluegreen.domain.plan import load as load_plan_file
 from bluegreen.domain.snapshot import diff_facts
 from bluegreen.errors import InvalidInput, LockHeld
+from bluegreen.planning.judgement import UnknownStep, pause_points
 
 
 def deploy(session: Session, *, image_tag: str | None, plan_file: str | None = None, build: bool = False,
-           registry: str | None = None, pause_before_shift: bool = False, wait_finalize: bool = False) -> int:
+           registry: str | None = None, pause_before_shift: bool = False, wait_finalize: bool = False,
+           pause_before: tuple[str, ...] = ()) -> int:
     deployment_id = session.new_id()
     with session.locked("deploy", deployment_id):
         return deploy_locked(session, deployment_id, image_tag=image_tag, plan_file=plan_file, build=build,
-                             registry=registry, pause_before_shift=pause_before_shift, wait_finalize=wait_finalize)
+                             registry=registry, pause_before_shift=pause_before_shift, wait_finalize=wait_finalize,
+                             pause_before=pause_before)
 
 
 def deploy_locked(session: Session, deployment_id: str, *, image_tag: str | None, plan_file: str | None = None,
                   build: bool = False, registry: str | None = None, pause_before_shift: bool = False,
-                  wait_finalize: bool = False, revise: Callable[[Plan], Plan] | None = None) -> int:
+                  wait_finalize: bool = False, revise: Callable[[Plan], Plan] | None = None,
+                  pause_before: tuple[str, ...] = ()) -> int:
     """`deploy` for a caller already holding the service's lock (e.g. `rollback` redeploying an image;
     `revise` then pins the fresh plan to the recorded revision)."""
     current = session.records.current()
@@ -53,12 +57,18 @@ def deploy_locked(session: Session, deployment_id: str, *, image_tag: str | None
         session.events.emit("deploy.noop", "nothing to deploy: the live version already matches")
         return 0
     return deploy_plan(session, plan, deployment_id, current=current, pause_before_shift=pause_before_shift,
-                       wait_finalize=wait_finalize)
+                       wait_finalize=wait_finalize, pause_before=pause_before)
 
 
 def deploy_plan(session: Session, plan: Plan, deployment_id: str, *, current: Deployment | None,
-                pause_before_shift: bool = False, wait_finalize: bool = False) -> int:
+                pause_before_shift: bool = False, wait_finalize: bool = False,
+                pause_before: tuple[str, ...] = ()) -> int:
     """Record a new deployment of `plan` and run it (the lock held; `current` is not in flight)."""
+    judgement = session.spec.judgement
+    try:  # before anything is recorded or changed: a pause naming no step is bad input
+        pauses = pause_points(plan.steps, [*judgement.pause_before, *pause_before])
+    except UnknownStep as unknown:
+        raise InvalidInput(f"--pause-before: {unknown}") from None
     records = session.records
     if current is not None and current.status is Status.KEEPING_WARM:
         # The new deployment goes to the warm color anyway: the old one needs no scale-down.
@@ -66,6 +76,7 @@ def deploy_plan(session: Session, plan: Plan, deployment_id: str, *, current: De
     record = started_record(deployment_id=deployment_id, spec=session.spec, plan=plan,
                             spec_path=str(session.loaded.path), who=session.ctx.identity.describe(),
                             now=session.ctx.wall_clock(), now_iso=session.now_iso())
+    record = record.with_(pause_before=pauses, auto_promote_after=judgement.auto_promote_after)
     records.start(record)
     _announce(session, record)
     runner = session.runner(plan, record, resumed=False)

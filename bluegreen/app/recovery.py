@@ -28,9 +28,10 @@ from bluegreen.domain.deployment import Deployment, Status
 from bluegreen.errors import InvalidInput
 
 
-def promote(session: Session, *, wait_finalize: bool = False) -> int:
+def promote(session: Session, *, wait_finalize: bool = False, full: bool = False) -> int:
+    """Continue a paused deployment to its next pause (`full`: to the end, past every pause)."""
     with session.locked("promote"):
-        return _promote(session, _current(session), wait_finalize)
+        return _promote(session, _current(session), wait_finalize, full)
 
 
 def resume(session: Session, *, wait_finalize: bool = False) -> int:
@@ -127,12 +128,16 @@ def _current(session: Session) -> Deployment:
     return record
 
 
-def _promote(session: Session, record: Deployment, wait_finalize: bool) -> int:
+def _promote(session: Session, record: Deployment, wait_finalize: bool, full: bool = False) -> int:
     if record.status is not Status.PAUSED:
         raise InvalidInput(f"{session.service}: deployment {record.id} is {record.status}, not paused")
-    record = record.to(Status.RUNNING, promoted=True)
+    ahead = {step.id for step in record.plan.steps[record.next_step + 1:]}
+    later = [] if full else [p for p in record.pause_before if p in ahead]
+    record = record.to(Status.RUNNING, promoted=True, passed_pause=record.next_step, auto_promote_at=None,
+                       pause_before=record.pause_before if not full else ())
     session.records.save(record)
-    session.events.emit("deploy.promoted", f"promoting {record.id}: shifting traffic")
+    upto = f"to the next pause (before {later[0]})" if later else "to the end"
+    session.events.emit("deploy.promoted", f"promoting {record.id}: continuing {upto}")
     runner = session.runner(record.plan, record)
     return conclude(runner.run(record, start=record.next_step, wait_finalize=wait_finalize))
 

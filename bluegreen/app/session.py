@@ -68,6 +68,10 @@ class Session:
         if self.store is None:
             self.store = open_store(self.spec.state, lambda: self.aws())
         self.events.service = self.spec.service
+        if self.spec.notifications is not None:
+            from bluegreen.execution.notify import Notifier
+
+            Notifier(self.spec.notifications, self.events, aws=self._notify_adapter).attach()
 
     @property
     def spec(self) -> Spec:
@@ -122,18 +126,45 @@ class Session:
 
         actions, observer = (self.adapters or self._aws_adapters)()
         gates = Gates(observer, clock=self.ctx.clock, sleep=self.ctx.sleep,
-                      on_wait=lambda m: self.events.emit("gate.waiting", m))
+                      on_wait=lambda m: self.events.emit("gate.waiting", m), metrics=self._metrics(observer),
+                      wall_clock=self.ctx.wall_clock)
         journaled = Journaled.from_entries(self.entries(deployment_id)) if resumed else Journaled()
+        self.events.show_plan(plan)
         return Runner(plan=plan, actions=actions, gates=gates, journal=journal, events=self.events,
                       records=self.records, journaled=journaled, lease=self.lease,
                       automatic_rollback=self.spec.rollback.automatic, wall_clock=self.ctx.wall_clock,
-                      sleep=self.ctx.sleep, clock=self.ctx.clock)
+                      sleep=self.ctx.sleep, clock=self.ctx.clock, hooks=self._hooks(plan, record))
+
+    def _hooks(self, plan: Plan, record: Deployment) -> Any:
+        """The hook runner, for a plan with hooks (its AWS adapter made only then)."""
+        from bluegreen.domain.hook_steps import RunHook
+
+        if not any(isinstance(s, RunHook) for s in [*plan.steps, *plan.after_rollback]):
+            return None
+        from bluegreen.adapters.aws.hooks import AwsHooks
+        from bluegreen.execution.hooks import HookRunner
+
+        return HookRunner(AwsHooks(self.aws()), self.events, clock=self.ctx.clock, sleep=self.ctx.sleep,
+                          facts={"deployment_id": record.id})
+
+    def _notify_adapter(self) -> Any:
+        from bluegreen.adapters.aws.notify import AwsNotify
+
+        return AwsNotify(self.aws())
+
+    def _metrics(self, observer: Any) -> Any:
+        """CloudWatch metrics for the metric gates: the observer's own reader (a test world's), else AWS's."""
+        if hasattr(observer, "value"):
+            return observer
+        from bluegreen.adapters.aws.metrics import AwsMetrics
+
+        return AwsMetrics(self.aws())
 
     def _aws_adapters(self) -> "tuple[Any, Observer]":
         from bluegreen.adapters.aws.actions import AwsActions
         from bluegreen.adapters.aws.observe import AwsObserver
 
-        return AwsActions(self.aws()), AwsObserver(self.aws())
+        return AwsActions(self.aws(), clock=self.ctx.clock, sleep=self.ctx.sleep), AwsObserver(self.aws())
 
     # --- the lock ------------------------------------------------------------------------------------
 

@@ -46,6 +46,8 @@ def status(session: Session) -> dict[str, Any]:
         out["live_color"] = out["live_color"] or (str(record.from_color) if record.from_color else None)
         out["problems"] = [p for p in live.errors if "in flight" not in p]
         out["in_flight"] = in_flight(session, record)
+    if record.status is Status.PAUSED:
+        out["paused"] = paused(record, now)
     if record.status is Status.KEEPING_WARM:
         out["keep_warm_seconds_left"] = max(0, round((record.keep_warm_until or 0.0) - now))
     dns = session.spec.dns
@@ -57,6 +59,18 @@ def status(session: Session) -> dict[str, Any]:
             left = max(0, round(float(dns.ttl or 0) - (now - changed)))
             out["dns_old_answer_seconds_left"] = left
             out["dns_note"] += (f": {left}s left" if left else ": the TTL has passed since the last change")
+    return out
+
+
+def paused(record: Deployment, now: float) -> dict[str, Any]:
+    """Where a paused deployment stands: the step it waits before, later pauses, the auto-promotion countdown."""
+    steps = record.plan.steps
+    index = min(record.next_step, len(steps) - 1)
+    ahead = {step.id for step in steps[index + 1:]}
+    out: dict[str, Any] = {"before_step": steps[index].id, "step": f"{index + 1}/{len(steps)}",
+                           "later_pauses": [p for p in record.pause_before if p in ahead]}
+    if record.auto_promote_at is not None:
+        out["auto_promote_seconds_left"] = max(0, round(record.auto_promote_at - now))
     return out
 
 

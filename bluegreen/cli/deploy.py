@@ -35,11 +35,15 @@ def _session(runtime: Any, service: str, events_mode: str) -> Any:
 @options.build_option
 @options.command_registry_option
 @options.pause_before_shift_option
+@click.option("--pause-before", "pause_before", multiple=True, metavar="STEP",
+              help="Pause before this plan step (its id, e.g. shift-50; `shift`: the first traffic step), "
+                   "besides the spec's judgement.pause_before; repeatable.")
 @options.wait_finalize_option
 @options.events_option
+@options.progress_options
 @click.pass_obj
 def deploy(runtime: Any, service: str, image_tag: str | None, plan_file: str | None, build: bool,
-           pause_before_shift: bool, wait_finalize: bool, events_mode: str) -> int:
+           pause_before_shift: bool, pause_before: tuple[str, ...], wait_finalize: bool, events_mode: str) -> int:
     """Deploy a service blue/green: bring up green, gate it, shift traffic, roll back on failure."""
     from bluegreen.app.deploy import deploy as run
 
@@ -47,24 +51,27 @@ def deploy(runtime: Any, service: str, image_tag: str | None, plan_file: str | N
         raise InvalidInput("--build needs --image-tag (the tag to build and push)")
     return run(_session(runtime, service, events_mode), image_tag=image_tag, plan_file=plan_file,
                build=build, registry=runtime.registry, pause_before_shift=pause_before_shift,
-               wait_finalize=wait_finalize)
+               wait_finalize=wait_finalize, pause_before=tuple(pause_before))
 
 
 @options.command()
 @options.service_argument
 @options.wait_finalize_option
+@options.flag("full", help="Continue to the end, past every later pause.")
 @options.events_option
+@options.progress_options
 @click.pass_obj
-def promote(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -> int:
-    """Continue a deployment paused before the traffic shift."""
+def promote(runtime: Any, service: str, wait_finalize: bool, full: bool, events_mode: str) -> int:
+    """Continue a paused deployment to its next pause (or, with --full, to the end)."""
     from bluegreen.app.recovery import promote as run
 
-    return run(_session(runtime, service, events_mode), wait_finalize=wait_finalize)
+    return run(_session(runtime, service, events_mode), wait_finalize=wait_finalize, full=full)
 
 
 @options.command()
 @options.service_argument
 @options.events_option
+@options.progress_options
 @click.pass_obj
 def abort(runtime: Any, service: str, events_mode: str) -> int:
     """Abandon the in-flight (or paused) deployment and put traffic back on blue."""
@@ -78,6 +85,7 @@ def abort(runtime: Any, service: str, events_mode: str) -> int:
 @click.option("--to", metavar="TAG|DIGEST",
               help="Redeploy this image (a tag or sha256 digest) instead of switching back to the warm color.")
 @options.events_option
+@options.progress_options
 @click.pass_obj
 def rollback(runtime: Any, service: str, to: str | None, events_mode: str) -> int:
     """Put production traffic back on the last good color, whatever state the deployment is in."""
@@ -90,6 +98,7 @@ def rollback(runtime: Any, service: str, to: str | None, events_mode: str) -> in
 @options.service_argument
 @options.wait_finalize_option
 @options.events_option
+@options.progress_options
 @click.pass_obj
 def resume(runtime: Any, service: str, wait_finalize: bool, events_mode: str) -> int:
     """Finish a deployment whose process was killed, from the journal."""
@@ -102,6 +111,7 @@ def resume(runtime: Any, service: str, wait_finalize: bool, events_mode: str) ->
 @options.service_argument
 @options.flag("now", help="Scale the old color down even if its keep-warm time is not over.")
 @options.events_option
+@options.progress_options
 @click.pass_obj
 def finalize(runtime: Any, service: str, now: bool, events_mode: str) -> int:
     """Scale the old color down once its keep-warm time has passed."""

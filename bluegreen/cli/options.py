@@ -120,6 +120,25 @@ events_option = click.option(
     "--events", "events_mode", type=click.Choice(["plain", "json"]), default="plain", show_default=True,
     help="Progress as plain lines, or one JSON object per line (for CI log parsers).")
 
+_PROGRESS = "bluegreen.progress"  # ctx.meta key: how progress is shown (see bluegreen.cli.progress.mode)
+
+
+def _progress(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+    if value:
+        ctx.meta[_PROGRESS] = "plain" if value is True else ctx.meta.get(_PROGRESS, value)
+
+
+def progress_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--progress auto|panel|plain` and `--plain`: a live panel on a terminal, or the plain lines."""
+    f = click.option("--plain", is_flag=True, expose_value=False, callback=_progress, is_eager=True,
+                     help="Plain progress lines even on a terminal (same as --progress plain).")(f)
+    return click.option(
+        "--progress", type=click.Choice(["auto", "panel", "plain"]), default="auto", show_default=True,
+        expose_value=False, callback=_progress,
+        help="A live panel redrawn in place (auto: when stdout is a terminal), or plain lines. "
+             "--events json is never affected.")(f)
+
+
 wait_finalize_option = flag(
     "wait-finalize", help="Stay until the keep-warm time is over and scale the old color down.")
 build_option = flag("build", help="Build and push the image first (the spec's image.build section); "
@@ -148,4 +167,23 @@ def session_for(runtime: Any, service: str, events_mode: str = "plain") -> Any:
     from bluegreen.app.session import Session
     from bluegreen.events import Events
 
-    return Session(ctx=runtime, loaded=resolve(service), events=Events(mode=events_mode))
+    return Session(ctx=runtime, loaded=resolve(service), events=_events(events_mode))
+
+
+def _events(events_mode: str) -> Any:
+    """The run's output; in panel mode a live panel, closed (its last frame left) when the command ends."""
+    import sys
+
+    from bluegreen.cli.progress import Panel, mode
+    from bluegreen.events import Events
+
+    ctx = click.get_current_context(silent=True)
+    progress = ctx.meta.get(_PROGRESS, "auto") if ctx is not None else "plain"
+    chosen = mode(events_mode, progress, sys.stdout)
+    if chosen != "panel":
+        return Events(mode=chosen)
+    events = Events(mode="panel")
+    events.watcher = Panel(stream=sys.stdout, clock=events.clock, start=events.clock())
+    if ctx is not None:
+        ctx.call_on_close(events.close)
+    return events

@@ -60,7 +60,7 @@ def image(spec: Spec, raw: RawState, gaps: Gaps, image_tag: str | None) -> Image
             if tag is None and detail.get("imageTags"):  # pinned by digest: name a tag it carries
                 tag = detail["imageTags"][0]
         elif error:
-            gaps.add("error", f"image {shown}", f"could not read image {shown}: {error}")
+            gaps.add("error", f"image {shown}", f"could not read image {shown}: {error}", "unreadable")
         else:
             gaps.add("warning", f"image {shown}", f"image {shown} is not in ECR"
                      + (" (it must be pushed before it can be deployed)" if image_tag else ""))
@@ -71,7 +71,7 @@ def _missing_repository(spec: Spec, raw: RawState, gaps: Gaps) -> None:
     repo = spec.image.repository
     error = raw.error("ecr repository", repo)
     if error:
-        gaps.add("error", f"ecr repository {repo}", f"could not read ecr repository {repo}: {error}")
+        gaps.add("error", f"ecr repository {repo}", f"could not read ecr repository {repo}: {error}", "unreadable")
     elif spec.image.create_repository:
         gaps.add("warning", f"ecr repository {repo}",
                  f"ecr repository {repo} does not exist yet (create_repository: it will be created)", "missing")
@@ -120,5 +120,5 @@ def secrets(spec: Spec, raw: RawState, gaps: Gaps, tds: Mapping[str, TaskDefinit
         else:
             error = raw.error("secret", target)
             gaps.add("error", subject, f"could not check {subject} ({ref}): {error}"
-                     if error else f"{subject}: reference {ref} was not checked")
+                     if error else f"{subject}: reference {ref} was not checked", "unreadable")
     return out

@@ -110,6 +110,10 @@ class Deployment(_Frozen):
     keep_warm_until: float | None = None  # epoch seconds: `finalize` may scale the old color down after it
     keep_warm_until_iso: str | None = None
     promoted: bool = False
+    pause_before: tuple[str, ...] = ()  # step ids this deployment stops before for a person's decision
+    passed_pause: int | None = None  # the step index of the pause last promoted past (it does not stop again)
+    auto_promote_after: float | None = None  # seconds each pause waits before promoting itself
+    auto_promote_at: float | None = None  # epoch seconds, while a pause with a timer counts down
     rollback_failures: tuple[str, ...] = ()
     finalized: str | None = None
     history_written: bool = False

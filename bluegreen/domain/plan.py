@@ -74,6 +74,7 @@ class Plan(_Data):
     image: ImageRef | None = None
     changes: list[Change] = Field(default_factory=list)
     steps: list[Step] = Field(default_factory=list)
+    after_rollback: list[Step] = Field(default_factory=list)  # hooks run once a rollback has finished
     traffic: list[TrafficStep] = Field(default_factory=list)
     gates: list[str] = Field(default_factory=list)
     rollback: list[str] = Field(default_factory=list)

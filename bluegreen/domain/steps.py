@@ -11,33 +11,11 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bluegreen.domain.analysis import BakeMetrics
 from bluegreen.domain.durations import format_duration
+from bluegreen.domain.hook_steps import RunHook
+from bluegreen.domain.step_base import Phase, _Step  # noqa: F401 - the base every step builds on
 from bluegreen.domain.weights import percentages
-
-Phase = Literal["preflight", "prepare", "rollout", "shift", "verify", "finalize"]
-
-
-class _Step(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str
-    phase: Phase
-    # Mutating steps change AWS and may need an inverse; gates only observe.
-    mutates: ClassVar[bool] = True
-
-    def describe(self) -> str:  # pragma: no cover - every step overrides
-        raise NotImplementedError
-
-    def inverse(self) -> "Step | None":
-        return None
-
-    def budget(self) -> float:
-        """Expected seconds (not the deadline) for the duration estimate."""
-        return 2.0
-
-    def target_key(self) -> str | None:
-        """Steps with the same key set the same thing; only the last one applied matters."""
-        return None
 
 
 def _pct(weights: dict[str, int], labels: dict[str, str]) -> str:
@@ -239,9 +217,11 @@ class Bake(_Step):
     probe: Probe | None = None
     interval: float = 10.0
     reason: str = ""
+    metrics: BakeMetrics | None = None  # the analysis section's queries (domain.analysis)
 
     def describe(self) -> str:
         watched = [f"alarms {', '.join(self.alarms)}"] if self.alarms else []
+        watched += [f"metrics {', '.join(m.name for m in self.metrics.gates)}"] if self.metrics else []
         if self.target_group_arns:
             watched.append("target health")
         if self.probe:
@@ -457,7 +437,7 @@ Step = Annotated[
     Union[
         RegisterTaskDefinition, UpdateService, WaitServiceStable, SuspendScaling, SetWeights, WaitTargetsHealthy, ProbeHttp,
         CheckAlarms, Bake, KeepWarm, CreateLaunchTemplateVersion, PutParameter, UpdateGroup, SuspendProcesses,
-        Attach, WaitGroupInService, CreateGroup, DeleteGroup, SetRecordWeights,
+        Attach, WaitGroupInService, CreateGroup, DeleteGroup, SetRecordWeights, RunHook,
     ],
     Field(discriminator="kind"),
 ]

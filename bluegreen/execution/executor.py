@@ -15,6 +15,7 @@ from bluegreen.domain.durations import format_duration
 from bluegreen.errors import StepFailed
 from bluegreen.events import Events
 from bluegreen.execution.gates import Gates
+from bluegreen.domain.hook_steps import RunHook
 from bluegreen.domain.plan import Plan
 from bluegreen.domain.steps import (
     Attach, Bake, CheckAlarms, CreateGroup, CreateLaunchTemplateVersion, DeleteGroup, KeepWarm, ProbeHttp, PutParameter,
@@ -43,6 +44,7 @@ class Executor:
     events: Events
     outputs: dict[str, str] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic  # for the "done in Ns" lines; the run context's clock
+    hooks: Any = None  # execution.hooks.HookRunner: runs RunHook steps
 
     # --- running forward --------------------------------------------------------------------
 
@@ -51,7 +53,8 @@ class Executor:
         total = len(self.plan.steps)
         position = f"[{index + 1}/{total}] " if index is not None else "[rollback] "
         self.journal(f"{prefix}.started", step=step.id, kind=step.kind, inputs=step.model_dump(mode="json"))
-        self.events.emit(f"{prefix}.started", f"{position}{step.describe()}", step=step.id, phase=step.phase)
+        self.events.emit(f"{prefix}.started", f"{position}{step.describe()}", step=step.id, phase=step.phase,
+                         step_kind=step.kind)
         started = self.clock()
         try:
             result = self._dispatch(step)
@@ -103,8 +106,12 @@ class Executor:
                 return StepResult(detail=a.set_weights(step.listener_arn, step.rule_arn, step.weights))
             case WaitTargetsHealthy():
                 ids = self._group_instances(step.group) if step.group else None
-                g.wait_until(lambda: g.check_targets(step.target_group_arn, step.target_group, step.min_healthy, ids),
-                             what=f"target group {step.target_group}", deadline=step.deadline, interval=step.interval)
+                try:
+                    g.wait_until(lambda: g.check_targets(step.target_group_arn, step.target_group, step.min_healthy, ids),
+                                 what=f"target group {step.target_group}", deadline=step.deadline,
+                                 interval=step.interval)
+                except StepFailed as failed:
+                    raise StepFailed(f"{failed}{g.health_check_details(step.target_group_arn)}") from None
                 return StepResult(detail=f"{step.target_group}: {step.min_healthy}+ healthy")
             case ProbeHttp():
                 g.wait_until(lambda: g.check_probe(step.probe), what=f"probe {step.probe.url}",
@@ -114,7 +121,8 @@ class Executor:
                 g.check_alarms(step.alarms)
                 return StepResult(detail="no alarm in ALARM")
             case Bake():
-                g.bake(step.duration, step.interval, step.alarms, step.target_group_arns, step.probe)
+                g.bake(step.duration, step.interval, step.alarms, step.target_group_arns, step.probe,
+                       metrics=step.metrics)
                 return StepResult(detail=f"held {format_duration(step.duration)} with every gate passing")
             case KeepWarm():
                 return StepResult(detail=f"{step.color} kept warm for {format_duration(step.duration)}")
@@ -144,6 +152,10 @@ class Executor:
                 return StepResult(detail=a.delete_group(step.group))
             case SetRecordWeights():
                 return StepResult(detail=a.set_record_weights(step.zone_id, step.record, step.type, step.weights))
+            case RunHook():
+                if self.hooks is None:
+                    raise StepFailed(f"hook {step.hook}: no hook runner was given to the executor")
+                return StepResult(detail=self.hooks.run(step, self.resolve(step.task_definition)))
             case _:
                 raise TypeError(f"unknown step type {type(step).__name__}")
 

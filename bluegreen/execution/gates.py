@@ -10,13 +10,15 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential, wait_random
 
+from bluegreen.domain.analysis import BakeMetrics, Result
 from bluegreen.domain.durations import format_duration
 from bluegreen.errors import StepFailed
 from bluegreen.domain.steps import Probe
+from bluegreen.execution.metric_gate import MetricReader, MetricWatch, hold_for_data
 
 
 class GateFailed(StepFailed):
@@ -34,6 +36,9 @@ class Observer(Protocol):
     def alarms(self, names: list[str]) -> dict[str, str]: ...  # noqa: E704
     def group(self, name: str) -> dict: ...  # noqa: E704
     def elb_instance_states(self, elb: str) -> dict[str, str]: ...  # noqa: E704
+    def listener_weights(self, listener_arn: str, rule_arn: str | None) -> dict[str, int]: ...  # noqa: E704
+    def record_weights(self, zone_id: str, record: str, type_: str) -> dict[str, int]: ...  # noqa: E704
+    def health_check(self, target_group_arn: str) -> dict[str, Any]: ...  # noqa: E704
 
 
 @dataclass
@@ -42,6 +47,8 @@ class Gates:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     on_wait: Callable[[str], None] = field(default=lambda message: None)
+    metrics: MetricReader | None = None  # CloudWatch GetMetricData, for bakes with metric gates
+    wall_clock: Callable[[], float] = time.time  # metric windows are wall-clock minutes
 
     # --- the retry mechanics, in one place ---------------------------------------------------
 
@@ -73,7 +80,8 @@ class Gates:
         if status.task_definition != task_definition or (ours and status.rollout_state == "FAILED"):
             # The circuit breaker (or someone) put another revision back: a failure, never a success.
             reasons = self.observer.stopped_reasons(cluster, service)
-            why = status.rollout_reason or "the service no longer runs the new revision"
+            # After ECS's own rollback the PRIMARY deployment is the rollback; the failed one says why.
+            why = getattr(status, "failed_reason", None) or status.rollout_reason or "the service no longer runs the new revision"
             raise GateFailed(
                 f"ECS rolled {service} back ({why}); now running {status.task_definition.rsplit('/', 1)[-1]}"
                 + _details(status.events, reasons))
@@ -92,6 +100,15 @@ class Gates:
     def failure_details(self, cluster: str, service: str) -> str:
         status = self.observer.service(cluster, service)
         return _details(status.events, self.observer.stopped_reasons(cluster, service))
+
+    def health_check_details(self, target_group_arn: str) -> str:
+        """The target group's health-check settings, for a message about targets that never became healthy:
+        the first thing to compare with what the application really answers."""
+        try:
+            hc = self.observer.health_check(target_group_arn)
+        except Exception as error:  # the failure is already known; a failed read must not hide it
+            return f"; its health-check settings could not be read ({type(error).__name__})"
+        return "; health check: " + describe_health_check(hc)
 
     def check_targets(self, target_group_arn: str, name: str, min_healthy: int,
                       instance_ids: set[str] | None = None) -> None:
@@ -137,10 +154,13 @@ class Gates:
     # --- bake: hold for a duration while every watched signal stays good ----------------------
 
     def bake(self, duration: float, interval: float, alarms: list[str], target_groups: list[str],
-             probe: Probe | None, tolerated_probe_failures: int = 1) -> None:
+             probe: Probe | None, tolerated_probe_failures: int = 1, metrics: BakeMetrics | None = None) -> None:
         end = self.clock() + duration
         probe_failures = 0
+        watch = self._metric_watch(metrics)
         while True:
+            if watch is not None:
+                watch.tick(self.clock())
             self.check_alarms(alarms)
             for arn in target_groups:
                 targets = self.observer.target_health(arn)
@@ -158,8 +178,19 @@ class Gates:
                         raise GateFailed(f"probe failed {probe_failures} times in a row: {failed}") from None
             remaining = end - self.clock()
             if remaining <= 0:
+                if watch is not None:
+                    hold_for_data(watch, self.clock, self.sleep, self.on_wait)
                 return
             self.sleep(min(interval, remaining))
+
+    def _metric_watch(self, metrics: BakeMetrics | None) -> MetricWatch | None:
+        if metrics is None or not metrics.gates:
+            return None
+        if self.metrics is None:
+            raise StepFailed("this bake has metric gates but no CloudWatch metrics reader was given")
+        return MetricWatch(self.metrics, metrics.gates, self.wall_clock, metrics.interval,
+                           no_data_deadline=metrics.no_data_deadline, on_verdict=lambda v: (
+            self.on_wait(v.message) if v.result is Result.WAIT else None))
 
 
 def http_get(url: str, timeout: float) -> tuple[int | None, str]:
@@ -171,6 +202,18 @@ def http_get(url: str, timeout: float) -> tuple[int | None, str]:
         return error.code, error.read(65536).decode("utf-8", "replace") if error.fp else ""
     except (urllib.error.URLError, OSError, TimeoutError) as error:
         return None, str(getattr(error, "reason", error))
+
+
+def describe_health_check(hc: dict[str, Any]) -> str:
+    """`HTTP GET /health on traffic-port every 10s (timeout 5s), healthy after 3, unhealthy after 2, expecting 200`
+    from a DescribeTargetGroups entry."""
+    protocol = hc.get("HealthCheckProtocol") or "?"
+    path = f" {hc['HealthCheckPath']}" if hc.get("HealthCheckPath") else ""
+    matcher = (hc.get("Matcher") or {}).get("HttpCode") or (hc.get("Matcher") or {}).get("GrpcCode")
+    return (f"{protocol}{path} on port {hc.get('HealthCheckPort', 'traffic-port')} every "
+            f"{hc.get('HealthCheckIntervalSeconds', '?')}s (timeout {hc.get('HealthCheckTimeoutSeconds', '?')}s), "
+            f"healthy after {hc.get('HealthyThresholdCount', '?')}, unhealthy after {hc.get('UnhealthyThresholdCount', '?')}"
+            + (f", expecting {matcher}" if matcher else ""))
 
 
 def _details(events: tuple[str, ...] | list[str], stopped: list[str]) -> str:

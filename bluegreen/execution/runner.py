@@ -11,7 +11,8 @@
     finalize   the steps after keep-warm -> drain countdown -> succeeded
     roll_back  THE way back, for a failed run, `abort`, `rollback` and a resumed rollback alike:
                rolling-back -> the inverses of every step the journal says was started, with SIGINT and
-               SIGTERM ignored -> rolled-back | rollback-failed, recorded with a history line.
+               SIGTERM ignored -> where production traffic is, read back from AWS (gates_restored)
+               -> rolled-back (verified) | rollback-failed, recorded with a history line.
 
 Status changes go through `Deployment.to`, so one outside the transition table fails loudly. The
 sleep and the wall clock are the run context's: tests run whole plans without sleeping.
@@ -27,10 +28,15 @@ from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from bluegreen.domain.deployment import Deployment, Status
 from bluegreen.domain.plan import Plan
-from bluegreen.domain.steps import KeepWarm
+from bluegreen.domain.steps import (
+    KeepWarm, Step, WaitGroupInService, WaitServiceStable, WaitTargetsHealthy,
+)
 from bluegreen.events import Events
 from bluegreen.execution.executor import Executor, JournalSink
 from bluegreen.execution.gates import Gates
+from bluegreen.execution.gates_restored import (
+    DEFAULT_DEADLINE, DEFAULT_INTERVAL, old_color_target_groups, verify_restored,
+)
 from bluegreen.execution.signals import shielded, sigterm_as_interrupt
 
 
@@ -103,11 +109,13 @@ class Runner:
     wall_clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    hooks: Any = None  # execution.hooks.HookRunner, for the plan's RunHook steps
     executor: Executor = field(init=False)
 
     def __post_init__(self) -> None:
         self.executor = Executor(plan=self.plan, actions=self.actions, gates=self.gates, journal=self._journal,
-                                 events=self.events, outputs=dict(self.journaled.outputs), clock=self.clock)
+                                 events=self.events, outputs=dict(self.journaled.outputs), clock=self.clock,
+                                 hooks=self.hooks)
 
     def _journal(self, event: str, **data: Any) -> None:
         if event == "step.started":
@@ -125,8 +133,13 @@ class Runner:
             with sigterm_as_interrupt():
                 while index < len(steps):
                     step = steps[index]
-                    if pause_before_shift and step.phase == "shift" and not record.promoted:
-                        return self._pause(record, index)
+                    if self._pauses_before(record, index, pause_before_shift):
+                        if record.auto_promote_after is None:
+                            return self._pause(record, index)
+                        waited = self._auto_promote(record, index)
+                        if isinstance(waited, Outcome):
+                            return waited
+                        record = waited
                     if self.lease is not None and self.lease.lost:
                         return self._stop(record, index)
                     record = record.with_(next_step=index)
@@ -167,7 +180,28 @@ class Runner:
             pause = min(10.0, remaining)
             self.sleep(pause)
             remaining -= pause
+        still = self._still_draining(deadline=max(60.0, step.drain_seconds))
+        if still:
+            self.events.emit("drain.unconfirmed", f"{step.color} not confirmed drained: {still}")
+            return
         self.events.emit("drain.done", f"{step.color} drained: no production connections left on it")
+
+    def _still_draining(self, deadline: float) -> str:
+        """After the countdown, wait until the old color's target groups hold no `draining` target (AWS
+        starts counting a target's delay when it deregisters, a little after the scale-down); "" when none."""
+        arns = old_color_target_groups(self.plan.steps)
+        start = self.clock()
+        while True:
+            try:
+                draining = [f"{arn.split('/')[-2] if arn.count('/') >= 2 else arn}: {tid}" for arn in arns
+                            for tid, state, _ in self.gates.observer.target_health(arn) if state == "draining"]
+            except Exception as error:  # an AWS read failing here must not undo a deployment that succeeded
+                return f"its targets could not be read ({type(error).__name__})"
+            if not draining:
+                return ""
+            if self.clock() - start >= deadline:
+                return f"still draining after {deadline:.0f}s more: {', '.join(draining)}"
+            self.sleep(5.0)
 
     # --- back to safety ----------------------------------------------------------------------------
 
@@ -184,6 +218,9 @@ class Runner:
             attempted = [s for s in self.plan.steps if s.id in self.journaled.started
                          and not (keep_finalize and s.phase == "finalize")]
             failures = tuple(self.executor.roll_back(attempted, reason))
+            if not failures:
+                failures = self._verify(attempted)
+            self._after_rollback(bool(failures))
             for name in ignored:
                 self.events.emit("rollback.interrupt-ignored", f"{name} ignored: the rollback continues")
             operation = "rollback" if requested else None
@@ -200,22 +237,80 @@ class Runner:
                                  f"{self.plan.live_color or 'the previous revision'}")
             return Outcome(Ending.ROLLED_BACK, record, reason)
 
+    def _verify(self, attempted: list[Step]) -> tuple[str, ...]:
+        """Read back where production traffic is: "restored" is a claim about AWS, not about our calls."""
+        waits = [s for s in self.plan.steps if isinstance(s, (WaitServiceStable, WaitTargetsHealthy, WaitGroupInService))]
+        deadline = max((s.deadline for s in waits), default=DEFAULT_DEADLINE)
+        interval = min((s.interval for s in waits), default=DEFAULT_INTERVAL)
+        problems = tuple(verify_restored(
+            self.plan.steps, attempted, self.gates, deadline=deadline, interval=interval,
+            on_verified=lambda line: self.events.emit("rollback.verified", f"verified: {line}")))
+        self.journal("rollback.verified", problems=list(problems))
+        return problems
+
     # --- how a run ends ----------------------------------------------------------------------------
 
+    def _after_rollback(self, failed: bool) -> None:
+        """The after-rollback hooks (reported, never deciding), then the rollback's notification."""
+        for step in self.plan.after_rollback:
+            try:
+                self.executor.run_step(step, rollback=True)
+            except BaseException as error:  # the rollback is done: a hook can only be reported
+                self.events.emit("hook.warning", f"warning: after-rollback {step.describe()}: {error}")
+        self.events.signal("deploy.rollback-failed" if failed else "deploy.rolled-back",
+                           "the rollback did not complete" if failed
+                           else f"rolled back: production traffic is on {self.plan.live_color or 'the previous revision'}")
+
     def _failed(self, record: Deployment, reason: str) -> Outcome:
+        self.events.signal("deploy.failed", f"deployment failed: {reason}", reason=reason)
         if self.automatic_rollback:
             return self.roll_back(record, reason)
         record = record.to(Status.FAILED, reason=reason)
         self.records.save(record)
         return Outcome(Ending.FAILED, self._history(record, "failed", reason), reason)
 
+    def _pauses_before(self, record: Deployment, index: int, pause_before_shift: bool) -> bool:
+        step = self.plan.steps[index]
+        if index == record.passed_pause:
+            return False  # promoted past this one
+        if step.id in record.pause_before:
+            return True
+        return pause_before_shift and step.phase == "shift" and not record.promoted
+
     def _pause(self, record: Deployment, index: int) -> Outcome:
         record = record.to(Status.PAUSED, next_step=index)
         self.records.save(record)
         service = record.service
-        self.events.emit("deploy.paused", f"paused before shifting traffic: green is up and healthy; run "
-                         f"`bluegreen promote {service}` or `bluegreen abort {service}`")
+        self.events.emit("deploy.paused", f"paused before {self._where(index)}; run "
+                         f"`bluegreen promote {service}` or `bluegreen abort {service}`", step=self.plan.steps[index].id)
         return Outcome(Ending.PAUSED, record)
+
+    def _auto_promote(self, record: Deployment, index: int) -> Deployment | Outcome:
+        """Argo's autoPromotionSeconds: paused (and saying so in `status`), counting down, then promoted."""
+        timer = record.auto_promote_after or 0.0
+        record = record.to(Status.PAUSED, next_step=index, auto_promote_at=self.wall_clock() + timer)
+        self.records.save(record)
+        self.events.emit("deploy.paused", f"paused before {self._where(index)}; promoting by itself in "
+                         f"{timer:.0f}s (Ctrl-C or SIGTERM rolls back)", step=self.plan.steps[index].id)
+        left = timer
+        while left > 0:
+            if self.lease is not None and self.lease.lost:
+                return self._stop(record, index)
+            pause = min(60.0, left)
+            self.sleep(pause)
+            left -= pause
+            if left > 0:
+                self.events.emit("deploy.countdown", f"auto-promotion in {left:.0f}s")
+        record = record.to(Status.RUNNING, promoted=True, passed_pause=index, auto_promote_at=None)
+        self.records.save(record)
+        self.events.emit("deploy.promoted", f"auto-promoted after {timer:.0f}s: continuing with {self._where(index)}")
+        return record
+
+    def _where(self, index: int) -> str:
+        step = self.plan.steps[index]
+        if step.phase == "shift" and not any(s.phase == "shift" for s in self.plan.steps[:index]):
+            return f"shifting traffic (step {index + 1}, {step.id}): green is up and healthy"
+        return f"step {index + 1}, {step.id}: {step.describe()}"
 
     def _stop(self, record: Deployment, index: int) -> Outcome:
         # The run that took the lock over owns the deployment now: undoing anything would race it.

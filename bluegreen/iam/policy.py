@@ -31,6 +31,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from bluegreen.adapters.aws.session import iam_action
 from bluegreen.domain.spec import DynamoState, Spec, SsmParameterDelivery, Strategy
+from bluegreen.iam.hooks import hook_groups, notify_groups
 
 VERSION = "2012-10-17"
 COLORS = ("blue", "green")
@@ -362,7 +363,15 @@ def strategy_groups(spec: Spec, strategy: Strategy | None, arns: Arns) -> list[G
         out.append(target_health_gate())
         if spec.health.alarms:
             out.append(alarm_reads())
+        if spec.analysis is not None:
+            out.append(metric_reads())
     return out
+
+
+def metric_reads() -> Group:
+    return Group("MetricGates", ("cloudwatch:GetMetricData",),
+                 "gates: the analysis section's metric queries through every bake (GetMetricData has no "
+                 "resource-level permissions)")
 
 
 # --- extras: the state store and the image ------------------------------------------------------
@@ -416,6 +425,7 @@ def groups(spec: Spec, *, plan_only: bool = False, account: str = "*", region: s
     if not plan_only:
         out += strategy_groups(spec, strategy_of(spec), arns)
         out += state_store(spec, arns) + image_build(spec, arns)
+        out += hook_groups(spec, arns) + notify_groups(spec, arns)
     return out
 
 

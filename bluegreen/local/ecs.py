@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bluegreen.local import ecs_native, ecs_native_api
 from bluegreen.local import world as worlds
 from bluegreen.local.ecs_service import ServiceSim, simulated_task_class, stop_by_user
 
@@ -52,6 +53,7 @@ def _install_responses() -> None:
             return original_update(self)
         cluster, name = self._get_param("cluster", "default"), self._get_param("service")
         service = self.ecs_backend._get_service(cluster, name)
+        source = service.task_definition
         result = original_update(self)
         if self._get_param("taskDefinition"):  # moto stores the literal string; ECS answers the ARN
             service.task_definition = self.ecs_backend.describe_task_definition(self._get_param("taskDefinition")).arn
@@ -60,7 +62,9 @@ def _install_responses() -> None:
         if self._get_param("healthCheckGracePeriodSeconds") is not None:
             service.health_check_grace_period_seconds = self._get_param("healthCheckGracePeriodSeconds")
         sim = _sim(service)
-        if sim is not None:
+        if sim is not None and ecs_native.is_native(service) and service.task_definition != source:
+            ecs_native.start(service, source)  # ECS's built-in blue/green takes it from here
+        elif sim is not None:
             sim.updated(force=bool(self._get_param("forceNewDeployment")))
         return result
 
@@ -119,4 +123,5 @@ def _install_backend() -> None:
 
 def install() -> None:
     _install_responses()
+    ecs_native_api.install()
     _install_backend()

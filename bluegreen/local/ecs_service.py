@@ -83,6 +83,10 @@ class ServiceSim:
     _news: list[str] = field(default_factory=list)
     _counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (what, target group) -> n
     _stopped_ids: list[str] = field(default_factory=list)
+    # ECS's built-in blue/green (ecs_native.py): where each deployment's tasks register instead of
+    # the service's target group, and whether the old deployment's tasks stay up (until CLEAN_UP).
+    routes: dict[str, dict[str, str]] = field(default_factory=dict)
+    hold: bool = False
 
     @classmethod
     def start(cls, world: worlds.World, backend: Any, service: Any) -> "ServiceSim":
@@ -109,6 +113,16 @@ class ServiceSim:
         else:
             primary.desired, primary.updated_at = desired, self.world.now()
         self.reconcile()
+
+    def abandon(self, reason: str) -> None:
+        """Roll back to the previous deployment: its tasks serve again, the new one's are stopped."""
+        with self.world.frozen():
+            new = self.deployments.pop(0)
+            for task in new.live():
+                self._stop(task, reason, "ServiceSchedulerInitiated", failure=False)
+            self.deployments.insert(1, new)
+            self.service.task_definition = self.deployments[0].task_definition
+            self.reconcile()
 
     def deleted(self) -> None:
         for deployment in self.deployments:
@@ -148,7 +162,7 @@ class ServiceSim:
             self._scale(primary, now)
         self._circuit_breaker(primary, now)
         primary = self.deployments[0]
-        if primary.rollout != FAILED and self._healthy(primary) >= primary.desired:
+        if not self.hold and primary.rollout != FAILED and self._healthy(primary) >= primary.desired:
             for old in self.deployments[1:]:
                 for task in old.live():
                     self._stop(task, f"Scaling activity initiated by (deployment {primary.id})",
@@ -185,7 +199,7 @@ class ServiceSim:
                 self._stop(task, f"Scaling activity initiated by (deployment {primary.id})",
                            "ServiceSchedulerInitiated", failure=False)
         # Rollback needs a previous COMPLETED deployment of another revision.
-        if breaker.get("rollback") and self.last_completed and self.last_completed[0] != primary.task_definition:
+        if not self.hold and breaker.get("rollback") and self.last_completed and self.last_completed[0] != primary.task_definition:
             task_definition, deployment_id = self.last_completed
             self.service.task_definition = task_definition
             self._deploy(task_definition, self.service.desired_count)
@@ -272,6 +286,7 @@ class ServiceSim:
         ok = task._bg_behaviour != worlds.UNHEALTHY
         for lb in self.service.load_balancers:
             arn = lb.get("targetGroupArn")
+            arn = self.routes.get(task._bg_deployment.id, {}).get(arn, arn)
             tg = self._elbv2().target_groups.get(arn) if arn else None
             if tg is None:
                 continue

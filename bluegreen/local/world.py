@@ -8,7 +8,7 @@ threads, no races, and with a `VirtualClock` a 300 s deregistration delay is one
 
 One world is active per process (`activate` / `deactivate`); moto's own behaviour is untouched
 when none is. The patches are installed once by `install()` and live in the modules by service
-(`ecs`, `elb`, `autoscaling`, `rejections`, `answers`); every way they differ from moto is listed in
+(`ecs`, `elb`, `autoscaling`, `rejections`, `answers`, `dynamodb`, `route53`); every way they differ from moto is listed in
 `DIVERGENCES.md` with the AWS documentation it follows.
 """
 
@@ -45,6 +45,7 @@ class Timings:
     stopping: float = 2.0            # STOPPING + DEPROVISIONING once a task has drained
     replacement_delay: float = 10.0  # ECS waits this long before replacing a failed task
     instance_boot: float = 30.0      # EC2 instance in an Auto Scaling group: Pending -> InService
+    route53_propagation: float = 30.0  # a Route53 change: PENDING -> INSYNC
 
 
 @dataclass
@@ -70,6 +71,45 @@ class Images:
         return STARTS
 
 
+@dataclass(frozen=True)
+class TaskEnding:
+    """How a one-off task (RunTask) ends: its essential container's exit code, after running `runs_for`."""
+
+    exit_code: int = 0
+    runs_for: float = 20.0
+    reason: str = "Essential container in task exited"
+
+
+@dataclass
+class OneOffTasks:
+    """One-off task endings chosen by the test: a task whose command override (or image) contains a
+    marked string ends that way; every other one runs 20 s and exits 0 (`ecs_tasks.py`)."""
+
+    marks: dict[str, TaskEnding] = field(default_factory=dict)
+
+    def mark(self, fragment: str, exit_code: int = 0, *, runs_for: float = 20.0,
+             reason: str = "Essential container in task exited") -> None:
+        if not fragment:
+            raise ValueError("an empty mark would match every task")
+        self.marks[fragment] = TaskEnding(exit_code, runs_for, reason)
+
+    def ending(self, *words: str | None) -> TaskEnding:
+        found = [e for w in words if w for frag, e in self.marks.items() if frag in w]
+        return found[0] if found else TaskEnding()
+
+
+@dataclass
+class Functions:
+    """Lambda answers chosen by the test, per function name (`lambdas.py`); unmarked ones echo the payload."""
+
+    answers: dict[str, tuple[Any, str | None, float]] = field(default_factory=dict)
+
+    def answer(self, function: str, payload: Any, *, error: str | None = None, takes: float = 0.0) -> None:
+        """`payload` (JSON-able) is the answer; `error` (Unhandled / Handled) sets X-Amz-Function-Error;
+        `takes` real seconds before it answers (for timeouts)."""
+        self.answers[function] = (payload, error, takes)
+
+
 @dataclass(order=True)
 class _Due:
     at: float
@@ -88,6 +128,8 @@ class World:
         self.clock: Clock = clock or RealClock()
         self.timings = timings or Timings()
         self.images = Images()
+        self.tasks = OneOffTasks()
+        self.functions = Functions()
         self.simulate = simulate      # ECS, ELB and Auto Scaling progress by themselves
         self.reject = reject          # AWS's rejections for the calls we make
         self.lock = threading.RLock()
@@ -227,7 +269,10 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from bluegreen.local import answers, autoscaling, codedeploy_api, ecs, elb, rejections
+        from bluegreen.local import (
+            answers, autoscaling, cloudwatch, codedeploy_api, dynamodb, ecs, ecs_tasks, elb, lambdas, rejections,
+            route53,
+        )
 
         _hook_requests()
         elb.install()
@@ -235,6 +280,11 @@ def install() -> None:
         autoscaling.install()
         rejections.install()
         answers.install()
+        dynamodb.install()
+        route53.install()
+        ecs_tasks.install()
+        lambdas.install()
+        cloudwatch.install()
         codedeploy_api.install()
         _installed = True
 

@@ -19,8 +19,10 @@ from bluegreen.domain.snapshot import Snapshot
 from bluegreen.domain.spec import Check, Spec, Strategy
 from bluegreen.domain.steps import Bake, Step
 from bluegreen.planning import controllers, messages, wiring
-from bluegreen.planning.preflight import image_checks, live_checks
+from bluegreen.planning.judgement import UnknownStep, pause_lines
+from bluegreen.planning.preflight import WIRING_READS, image_checks, live_checks, settled
 from bluegreen.planning.context import Context, Refused
+from bluegreen.planning.hooks import with_hooks
 from bluegreen.planning.strategies import BY_STRATEGY, STRATEGIES
 
 
@@ -61,10 +63,12 @@ def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text:
                   requested_image=image.pinned if image else None)
     live = not snapshot.offline and not messages.nothing_found(snapshot)
     wired = wiring.checks(spec, snapshot) + controllers.checks(spec, snapshot) if live else []
+    wired = [settled(c, snapshot, WIRING_READS) for c in wired]
     # Steps laid out on wiring known to be wrong would move traffic on a guess: none, and no refusal
     # either (it would restate the wiring, or follow from it).
     miswired = any(c.ok is False for c in wired)
     steps: list[Step] = []
+    after_rollback: list[Step] = []
     refusals: list[str] = []
     if choice.strategy is None:
         refusals.append(choice.reasons[0])
@@ -72,13 +76,18 @@ def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text:
         ctx.warnings.append("offline: no live state was read, so no steps can be laid out")
     elif live:
         try:
-            steps = BY_STRATEGY[choice.strategy].plan(ctx)
+            steps, after_rollback = with_hooks(ctx, BY_STRATEGY[choice.strategy].plan(ctx))
         except Refused as refusal:
             found, said = messages.with_refusal(found, str(refusal))
             if said and not miswired:
                 refusals.append(f"{choice.strategy.value} cannot be used: {refusal}")
         if miswired:
             steps = []
+    if steps and spec.judgement.pause_before:
+        try:
+            ctx.gates += pause_lines(spec.judgement, steps)
+        except UnknownStep as unknown:
+            ctx.errors.append(f"judgement.pause_before: {unknown}")
     checks += wired + (live_checks(ctx, snapshot) if live or snapshot.offline else [])
     # with nothing found, the region hint is the one cause: the image check restating it is left out
     errors = [f.line for f in found] + refusals + ctx.errors + (messages.check_errors(checks, found) if live else [])
@@ -94,7 +103,7 @@ def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text:
         spec_digest=hashlib.sha256(spec_text.encode()).hexdigest()[:16],
         strategy=choice.strategy, strategy_reasons=choice.reasons,
         live_color=ctx.live_color, target_color=ctx.target_color if steps else None,
-        state=ctx.state, image=image, changes=ctx.changes, steps=steps,
+        state=ctx.state, image=image, changes=ctx.changes, steps=steps, after_rollback=after_rollback if steps else [],
         traffic=_traffic(spec, ctx, steps),
         gates=list(OrderedDict.fromkeys(ctx.gates)) if steps else [],
         rollback=ctx.rollback if steps else [], checks=checks, budgets=budgets(steps),

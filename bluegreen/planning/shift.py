@@ -12,8 +12,10 @@ from typing import Callable, Literal, Mapping, Sequence
 from bluegreen.domain.colors import Color
 from bluegreen.domain.durations import format_duration
 from bluegreen.domain.spec import Check
+from bluegreen.domain.analysis import BakeMetrics
 from bluegreen.domain.steps import Bake, KeepWarm, Step
 from bluegreen.planning.context import Context, Refused
+from bluegreen.planning.metrics import metric_gates
 
 Move = Callable[[int | None, int], list[Step]]
 
@@ -43,6 +45,9 @@ def shift_steps(ctx: Context, move: Move, *, target_group_arns: Sequence[str], m
         steps.append(bake(ctx, f"bake-{percent}", "shift", target_group_arns, hold,
                           hold_reason if minimum_hold > ctx.hold() else ""))
         previous = percent
+    watch = steps[-1].metrics if steps and isinstance(steps[-1], Bake) else None
+    for gate in (watch.gates if watch else []):
+        ctx.gates.append(f"through each bake, every {format_duration(watch.interval)}: {gate.describe()}")
     alarms, probe = ctx.alarms(), ctx.probe()
     watched_tgs = target_group_arns if ctx.checks_enabled(Check.TARGET_HEALTH) else []
     if alarms or watched_tgs or probe:
@@ -58,7 +63,19 @@ def bake(ctx: Context, step_id: str, phase: Literal["shift", "verify"], target_g
     """Hold with gates: any named alarm in ALARM, unhealthy targets or a failing probe fails it."""
     watched = target_group_arns if ctx.checks_enabled(Check.TARGET_HEALTH) else []
     return Bake(id=step_id, phase=phase, duration=hold, alarms=ctx.alarms(), target_group_arns=list(watched),
-                probe=ctx.probe(), interval=min(ctx.health.interval, hold or 1.0), reason=reason)
+                probe=ctx.probe(), interval=min(ctx.health.interval, hold or 1.0), reason=reason,
+                metrics=_metric_watch(ctx) if phase == "shift" else None)
+
+
+def _metric_watch(ctx: Context) -> BakeMetrics | None:
+    """The analysis section's metric gates and how often they are judged (nothing without one)."""
+    analysis = ctx.spec.analysis
+    gates = metric_gates(ctx)
+    if analysis is None or not gates:
+        return None
+    deadline = analysis.no_data_deadline
+    return BakeMetrics(gates=gates, interval=analysis.interval or ctx.health.interval,
+                       no_data_deadline=ctx.health.deadline if deadline is None else deadline)
 
 
 def keep_warm(ctx: Context, old: Color, retire: Step, drain_seconds: float = 0.0) -> list[Step]:

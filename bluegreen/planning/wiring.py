@@ -25,6 +25,7 @@ from bluegreen.domain.plan import PreflightCheck
 from bluegreen.domain.snapshot import AutoScalingGroup, EcsService, Snapshot, TargetGroup, _short
 from bluegreen.domain.spec import EcsService as OneService
 from bluegreen.domain.spec import EcsServices, Spec
+from bluegreen.domain.weights import percentages
 
 ROUTES = "routes forward only to blue and green"
 OWN = "target groups are the ones each color uses"
@@ -108,9 +109,9 @@ def _routes(spec: Spec, snapshot: Snapshot) -> list[PreflightCheck]:
         if problem:
             problems.append(problem)
         else:
-            weights = dict(rule.forward)
-            shown.append(f"{route.label} -> {blue.name} {weights.get(blue.arn, 0)} / {green.name} "
-                         f"{weights.get(green.arn, 0)}")
+            shares = percentages(dict(rule.forward))  # a plain forward (weight 1) is 100%, not 1
+            shown.append(f"{route.label} -> {blue.name} {shares.get(blue.arn, 0)}% / {green.name} "
+                         f"{shares.get(green.arn, 0)}%")
     if not problems and not shown:
         return []
     return _check(ROUTES, problems, "; ".join(shown))

@@ -6,4 +6,5 @@ tests/, the directory of the root conftest.py, on sys.path).
     world      an in-memory AWS at our own adapter boundary (actions + observer), recording calls
     clock      a fake clock whose sleep advances time
     commands   the use cases driven as a CLI user would
+    terminal   a pseudo-terminal read back through a terminal emulator (pyte)
 """

@@ -136,3 +136,11 @@ class World:
 
     def alarms(self, names: list[str]) -> dict[str, str]:
         return {name: self.alarm_states.get(name, "OK") for name in names}
+
+    def listener_weights(self, listener_arn: str, rule_arn: str | None) -> dict[str, int]:
+        return dict(self.weights[listener_arn])
+
+    def health_check(self, target_group_arn: str) -> dict[str, Any]:
+        return {"TargetGroupArn": target_group_arn, "HealthCheckProtocol": "HTTP", "HealthCheckPath": "/health",
+                "HealthCheckPort": "traffic-port", "HealthCheckIntervalSeconds": 10, "HealthCheckTimeoutSeconds": 5,
+                "HealthyThresholdCount": 3, "UnhealthyThresholdCount": 2, "Matcher": {"HttpCode": "200"}}

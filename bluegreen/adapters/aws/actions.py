@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import base64
 import copy
-from typing import Any, Mapping
+import time
+from typing import Any, Callable, Mapping
 
 from bluegreen.adapters.aws.errors import aws_exceptions, is_not_found
 from bluegreen.adapters.aws.rewrites import (
@@ -29,8 +30,11 @@ def _short(arn: str | None) -> str:
 
 
 class AwsActions:
-    def __init__(self, aws: Aws) -> None:
+    def __init__(self, aws: Aws, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.aws = aws
+        self.clock = clock  # the run context's: waits (Route53's INSYNC) follow the injected clock
+        self.sleep = sleep
 
     # --- ECS ---------------------------------------------------------------------------------
 
@@ -55,9 +59,14 @@ class AwsActions:
         args: dict[str, Any] = {"cluster": cluster, "service": service, "desiredCount": desired}
         if task_definition and task_definition != current["taskDefinition"]:
             args["taskDefinition"] = task_definition
-        ecs.update_service(**args)
+
+        def done() -> bool:
+            now = ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+            return now["taskDefinition"] == wanted_td and now["desiredCount"] == desired
+
+        read_back = self._applied(lambda: ecs.update_service(**args), done)
         return (f"{service}: {_short(current['taskDefinition'])} x{current['desiredCount']} -> "
-                f"{_short(wanted_td)} x{desired}")
+                f"{_short(wanted_td)} x{desired}" + (" (its answer was lost: read back)" if read_back else ""))
 
     def set_scaling_suspension(self, resource_id: str, dimension: str, *, dynamic_in: bool, dynamic_out: bool,
                                scheduled: bool) -> str:
@@ -92,12 +101,25 @@ class AwsActions:
         if same_split(current, current | dict(weights)):
             return "weights already " + _fmt(weights)
         written = reweighted_actions(actions, weights)
-        if rule_arn:
-            elb.modify_rule(RuleArn=rule_arn, Actions=written)
-        else:
-            elb.modify_listener(ListenerArn=listener_arn, DefaultActions=written)
+
+        def change() -> None:
+            if rule_arn:
+                elb.modify_rule(RuleArn=rule_arn, Actions=written)
+            else:
+                elb.modify_listener(ListenerArn=listener_arn, DefaultActions=written)
+
+        def done() -> bool:
+            if rule_arn:
+                now = elb.describe_rules(RuleArns=[rule_arn])["Rules"][0]["Actions"]
+            else:
+                now = elb.describe_listeners(ListenerArns=[listener_arn])["Listeners"][0]["DefaultActions"]
+            found = forward_weights(now)
+            return same_split(found, found | dict(weights))
+
+        read_back = self._applied(change, done)
         kept = kept_around_forward(actions)
-        return f"weights {_fmt(current)} -> {_fmt(weights)}" + (f" (kept: {', '.join(kept)})" if kept else "")
+        return (f"weights {_fmt(current)} -> {_fmt(weights)}" + (f" (kept: {', '.join(kept)})" if kept else "")
+                + (" (its answer was lost: read back)" if read_back else ""))
 
     # --- Auto Scaling ----------------------------------------------------------------------------
 
@@ -155,20 +177,45 @@ class AwsActions:
     def attach(self, group: str, target_group_arns: list[str], classic_elbs: list[str], detach: bool) -> str:
         asg = self.aws.client("autoscaling")
         current = self._group(group)
-        if target_group_arns:
-            attached = set(current.get("TargetGroupARNs", []))
-            todo = [a for a in target_group_arns if (a in attached) == detach]
-            if todo:
-                call = asg.detach_load_balancer_target_groups if detach else asg.attach_load_balancer_target_groups
-                call(AutoScalingGroupName=group, TargetGroupARNs=todo)
-        if classic_elbs:
-            attached = set(current.get("LoadBalancerNames", []))
-            todo = [n for n in classic_elbs if (n in attached) == detach]
-            if todo:
-                call = asg.detach_load_balancers if detach else asg.attach_load_balancers
-                call(AutoScalingGroupName=group, LoadBalancerNames=todo)
+        read_back = False
+        for field, wanted, attach_call, detach_call, key in (
+                ("TargetGroupARNs", target_group_arns, asg.attach_load_balancer_target_groups,
+                 asg.detach_load_balancer_target_groups, "TargetGroupARNs"),
+                ("LoadBalancerNames", classic_elbs, asg.attach_load_balancers, asg.detach_load_balancers,
+                 "LoadBalancerNames")):
+            todo = [a for a in wanted if (a in set(current.get(field, []))) == detach]
+            if not todo:
+                continue
+            call = detach_call if detach else attach_call
+
+            def done(field: str = field, todo: list[str] = todo) -> bool:
+                now = set(self._group(group).get(field, []))
+                return all((a in now) != detach for a in todo)
+
+            read_back |= self._applied(lambda: call(AutoScalingGroupName=group, **{key: todo}), done)
         where = ", ".join([_tg_name(a) for a in target_group_arns] + classic_elbs)
-        return f"{group} {'detached from' if detach else 'attached to'} {where}"
+        return (f"{group} {'detached from' if detach else 'attached to'} {where}"
+                + (" (its answer was lost: read back)" if read_back else ""))
+
+    @staticmethod
+    def _applied(change: Callable[[], Any], done: Callable[[], bool]) -> bool:
+        """Make `change`; if it fails, read back with `done` whether it was applied all the same.
+
+        A connection reset after AWS applied a call loses its answer; botocore then retries it blindly
+        and the retry fails too (reset again, or the state it meets: AlreadyExists, not attached).
+        What AWS holds decides: applied -> True (read back), not applied -> the error stands.
+        """
+        try:
+            change()
+            return False
+        except aws_exceptions():
+            try:
+                applied = done()
+            except aws_exceptions():
+                applied = False
+            if applied:
+                return True
+            raise
 
     def create_group(self, group: str, copy_of: str, launch_template: str, version: str, subnets: list[str],
                      health_check_type: str, health_check_grace: int, tags: Mapping[str, str],
@@ -182,21 +229,27 @@ class AwsActions:
         source: dict[str, Any] = ({"MixedInstancesPolicy": with_launch_template(mixed, launch_template, version)}
                                   if mixed else
                                   {"LaunchTemplate": {"LaunchTemplateName": launch_template, "Version": version}})
-        asg.create_auto_scaling_group(
+        read_back = self._applied(lambda: asg.create_auto_scaling_group(
             AutoScalingGroupName=group, MinSize=0, MaxSize=0, DesiredCapacity=0, **source,
             VPCZoneIdentifier=",".join(subnets), HealthCheckType=health_check_type,
             HealthCheckGracePeriod=health_check_grace,
             Tags=[{"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in tags.items()],
-            **({"TargetGroupARNs": target_group_arns} if target_group_arns else {}))
+            **({"TargetGroupARNs": target_group_arns} if target_group_arns else {})), lambda: self._exists(group))
         how = " in its mixed instances policy" if mixed else ""
-        return f"created {group} (copy of {copy_of}, launch template {launch_template} v{version}{how})"
+        return (f"created {group} (copy of {copy_of}, launch template {launch_template} v{version}{how})"
+                + (" (its answer was lost: read back)" if read_back else ""))
 
     def delete_group(self, group: str) -> str:
-        found = self.aws.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[group])
-        if not found["AutoScalingGroups"]:
+        if not self._exists(group):
             return f"{group} already gone"
-        self.aws.client("autoscaling").delete_auto_scaling_group(AutoScalingGroupName=group, ForceDelete=True)
+        asg = self.aws.client("autoscaling")
+        self._applied(lambda: asg.delete_auto_scaling_group(AutoScalingGroupName=group, ForceDelete=True),
+                      lambda: not self._exists(group))
         return f"deleted {group}"
+
+    def _exists(self, group: str) -> bool:
+        found = self.aws.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[group])
+        return bool(found["AutoScalingGroups"])
 
     def _group(self, group: str) -> dict[str, Any]:
         groups = self.aws.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[group])
@@ -210,7 +263,7 @@ class AwsActions:
         """Only the weights change: each color's live record set is UPSERTed as listed, with its new
         weight (alias target, health check, TTL and values kept)."""
         r53 = self.aws.client("route53")
-        live = self._weighted_record_sets(zone_id, record, type_)
+        live = weighted_record_sets(r53, zone_id, record, type_)
         missing = [set_id for set_id in weights if set_id not in live]
         if missing:
             raise LookupError(f"no weighted {type_} record {record} with set identifier {', '.join(missing)} "
@@ -220,43 +273,52 @@ class AwsActions:
             return f"{record}: weights already {_fmt(weights)}"
         changes = [{"Action": "UPSERT", "ResourceRecordSet": writable_record_set(live[set_id], weights[set_id])}
                    for set_id in weights]
-        change = r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
-            "Comment": "bluegreen", "Changes": changes})["ChangeInfo"]
-        status = self._wait_insync(change["Id"], change["Status"])
-        kept = kept_in_record_sets([live[s] for s in weights])
-        return (f"{record}: {_fmt(current)} -> {_fmt(weights)}" + (f" (kept: {', '.join(kept)})" if kept else "")
-                + f" (change {change['Id'].rsplit('/', 1)[-1]} {status})")
+        answered: dict[str, Any] = {}
 
-    def _weighted_record_sets(self, zone_id: str, record: str, type_: str) -> dict[str, dict[str, Any]]:
-        """Set identifier -> the record set named `record` of `type_`, as listed (sorted by name and type)."""
-        r53 = self.aws.client("route53")
-        wanted = _dns(record)
-        found: dict[str, dict[str, Any]] = {}
-        kwargs: dict[str, Any] = {"HostedZoneId": zone_id, "StartRecordName": record, "StartRecordType": type_}
-        while True:
-            page = r53.list_resource_record_sets(**kwargs)
-            sets = page["ResourceRecordSets"]
-            for listed in sets:
-                if _dns(listed["Name"]) == wanted and listed["Type"] == type_ and "SetIdentifier" in listed:
-                    found.setdefault(listed["SetIdentifier"], listed)
-            past = any(_dns(s["Name"]) != wanted or s["Type"] != type_ for s in sets)
-            if past or not page.get("IsTruncated"):
-                return found
-            kwargs.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
-            if page.get("NextRecordIdentifier"):
-                kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+        def change() -> None:
+            answered.update(r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
+                "Comment": "bluegreen", "Changes": changes})["ChangeInfo"])
+
+        def done() -> bool:
+            now = weighted_record_sets(r53, zone_id, record, type_)
+            return all(int(now.get(s, {}).get("Weight", -1)) == w for s, w in weights.items())
+
+        read_back = self._applied(change, done)
+        kept = kept_in_record_sets([live[s] for s in weights])
+        head = f"{record}: {_fmt(current)} -> {_fmt(weights)}" + (f" (kept: {', '.join(kept)})" if kept else "")
+        if read_back:  # no change id to follow: the weights are read back, their propagation is not known
+            return head + " (its answer was lost: weights read back, propagation not followed)"
+        status = self._wait_insync(answered["Id"], answered["Status"])
+        return head + f" (change {answered['Id'].rsplit('/', 1)[-1]} {status})"
 
     def _wait_insync(self, change_id: str, status: str, deadline: float = 300.0) -> str:
         """Route53 applies a change to all its name servers before it reports INSYNC."""
-        import time
-
-        start = time.monotonic()
-        while status != "INSYNC" and time.monotonic() - start < deadline:
-            time.sleep(2.0)
+        start = self.clock()
+        while status != "INSYNC" and self.clock() - start < deadline:
+            self.sleep(5.0)
             status = self.aws.client("route53").get_change(Id=change_id)["ChangeInfo"]["Status"]
         if status != "INSYNC":
             raise TimeoutError(f"Route53 change {change_id} still {status} after {deadline:.0f}s")
         return status
+
+
+def weighted_record_sets(r53: Any, zone_id: str, record: str, type_: str) -> dict[str, dict[str, Any]]:
+    """Set identifier -> the record set named `record` of `type_`, as listed (sorted by name and type)."""
+    wanted = _dns(record)
+    found: dict[str, dict[str, Any]] = {}
+    kwargs: dict[str, Any] = {"HostedZoneId": zone_id, "StartRecordName": record, "StartRecordType": type_}
+    while True:
+        page = r53.list_resource_record_sets(**kwargs)
+        sets = page["ResourceRecordSets"]
+        for listed in sets:
+            if _dns(listed["Name"]) == wanted and listed["Type"] == type_ and "SetIdentifier" in listed:
+                found.setdefault(listed["SetIdentifier"], listed)
+        past = any(_dns(s["Name"]) != wanted or s["Type"] != type_ for s in sets)
+        if past or not page.get("IsTruncated"):
+            return found
+        kwargs.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
+        if page.get("NextRecordIdentifier"):
+            kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
 
 
 def new_revision_body(live: Mapping[str, Any], container: str, image: str, environment: Mapping[str, str],

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bluegreen.adapters.aws.actions import weighted_record_sets
+from bluegreen.adapters.aws.rewrites import forward_weights
 from bluegreen.adapters.aws.session import Aws
 
 
@@ -19,6 +21,7 @@ class ServiceStatus:
     rollout_reason: str | None
     deployments: int
     events: tuple[str, ...]
+    failed_reason: str | None = None  # why a deployment of the service FAILED (the circuit breaker's words)
 
 
 class AwsObserver:
@@ -37,7 +40,9 @@ class AwsObserver:
             primary_task_definition=primary.get("taskDefinition", s.get("taskDefinition", "")),
             rollout_state=primary.get("rolloutState"), rollout_reason=primary.get("rolloutStateReason"),
             deployments=len(s.get("deployments", [])),
-            events=tuple(e.get("message", "") for e in s.get("events", [])[:5]))
+            events=tuple(e.get("message", "") for e in s.get("events", [])[:5]),
+            failed_reason=next((d.get("rolloutStateReason") for d in s.get("deployments", [])
+                                if d.get("rolloutState") == "FAILED"), None))
 
     def stopped_reasons(self, cluster: str, service: str, limit: int = 5) -> list[str]:
         """Why the service's recent tasks stopped: the first thing a person asks after a failure."""
@@ -72,3 +77,24 @@ class AwsObserver:
     def elb_instance_states(self, elb: str) -> dict[str, str]:
         found = self.aws.client("elb").describe_instance_health(LoadBalancerName=elb)
         return {i["InstanceId"]: i["State"] for i in found.get("InstanceStates", [])}
+
+    def listener_weights(self, listener_arn: str, rule_arn: str | None) -> dict[str, int]:
+        """Target group ARN -> weight of the forward action of a listener's default action or rule."""
+        elb = self.aws.client("elbv2")
+        if rule_arn:
+            actions = elb.describe_rules(RuleArns=[rule_arn])["Rules"][0]["Actions"]
+        else:
+            actions = elb.describe_listeners(ListenerArns=[listener_arn])["Listeners"][0]["DefaultActions"]
+        return forward_weights(actions)
+
+    def record_weights(self, zone_id: str, record: str, type_: str) -> dict[str, int]:
+        """Set identifier -> weight of the weighted record sets named `record`."""
+        live = weighted_record_sets(self.aws.client("route53"), zone_id, record, type_)
+        return {set_id: int(found.get("Weight", 0)) for set_id, found in live.items()}
+
+    def health_check(self, target_group_arn: str) -> dict[str, Any]:
+        """The target group as DescribeTargetGroups answers it (its HealthCheck* fields, Matcher)."""
+        found = self.aws.client("elbv2").describe_target_groups(TargetGroupArns=[target_group_arn])["TargetGroups"]
+        if not found:
+            raise LookupError(f"target group {target_group_arn} not found")
+        return found[0]

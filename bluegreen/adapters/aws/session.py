@@ -37,6 +37,39 @@ _IAM_PREFIX = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing", "
                "cloudwatch": "cloudwatch", "autoscaling": "autoscaling", "route53": "route53"}
 
 
+_LOADER: Any = None
+_LOADER_LOCK = threading.Lock()
+
+
+def _botocore_session() -> Any:
+    """A new botocore session that shares this process's one model loader.
+
+    Service models are read-only data and botocore's loader keeps every file it has parsed, so a
+    shared loader parses each model (EC2's is megabytes of JSON) once per process however many
+    sessions are made: one per region, per assumed role, per run of an embedding program.
+    """
+    global _LOADER
+    import botocore.loaders
+    import botocore.session
+
+    with _LOADER_LOCK:
+        if _LOADER is None:
+            _LOADER = botocore.loaders.create_loader()
+    session = botocore.session.Session()
+    session.register_component("data_loader", _LOADER)
+    return session
+
+
+def _boto3_session(**kwargs: Any) -> Any:
+    import boto3
+
+    session = boto3.Session(botocore_session=_botocore_session(), **kwargs)
+    with _LOADER_LOCK:  # boto3 appends its own data folder to the (shared) loader's path each time
+        paths = _LOADER.search_paths
+        paths[:] = list(dict.fromkeys(paths))
+    return session
+
+
 class Aws:
     """A lazily built boto3 session plus a cache of clients for one region."""
 
@@ -69,14 +102,12 @@ class Aws:
                    retry_mode=self.retry_mode, max_attempts=self.max_attempts, log=self.log)
 
     def _make_session(self) -> Any:
-        import boto3
-
-        session = boto3.Session(profile_name=self.profile, region_name=self.region)
+        session = _boto3_session(profile_name=self.profile, region_name=self.region)
         if not self.role_arn:
             return session
         sts = session.client("sts", endpoint_url=self.endpoint_url, region_name=self.region)
         creds = sts.assume_role(RoleArn=self.role_arn, RoleSessionName="bluegreen")["Credentials"]
-        return boto3.Session(
+        return _boto3_session(
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],
@@ -102,9 +133,14 @@ class Aws:
         self.log.record(f"{model.service_model.service_name}:{model.name}")
 
 
+# ... and the action name differs from the operation's for a few operations.
+_IAM_OPERATION = {"lambda:Invoke": "InvokeFunction"}
+
+
 def iam_action(call: str) -> str:
     """`elbv2:ModifyListener` -> `elasticloadbalancing:ModifyListener` (the IAM action name)."""
     service, operation = call.split(":", 1)
+    operation = _IAM_OPERATION.get(call, operation)
     return f"{_IAM_PREFIX.get(service, service)}:{operation}"
 
 

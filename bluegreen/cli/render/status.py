@@ -19,6 +19,12 @@ def status_text(data: dict[str, Any]) -> str:
             lines.append(f"  in flight: {data['in_flight']}")
         if d.get("reason"):
             lines.append(f"  reason: {d['reason']}")
+    pause = data.get("paused")
+    if pause:
+        later = f"; later pauses: {', '.join(pause['later_pauses'])}" if pause["later_pauses"] else ""
+        timer = (f"; auto-promotes in {pause['auto_promote_seconds_left']}s"
+                 if "auto_promote_seconds_left" in pause else "")
+        lines.append(f"  paused before step {pause['step']} ({pause['before_step']}){later}{timer}")
     if "keep_warm_seconds_left" in data:
         lines.append(f"old color kept warm for {data['keep_warm_seconds_left']}s more")
     if data.get("dns_note"):

@@ -27,6 +27,10 @@ from bluegreen.domain.spec.platform import (  # noqa: F401
 from bluegreen.domain.spec.policy import (  # noqa: F401
     AllAtOnce, CanaryShift, Check, DynamoState, Health, HttpProbe, LinearShift, LocalState, RollbackPolicy, Shift, State,
 )
+from bluegreen.domain.spec.hooks import CommandHook, EcsTaskHook, Hook, HookStage, LambdaHook  # noqa: F401
+from bluegreen.domain.spec.notify import Notifications, NotifyOn  # noqa: F401
+from bluegreen.domain.spec.judgement import Judgement  # noqa: F401
+from bluegreen.domain.spec.metrics import Analysis, Comparison, Metric, MetricQuery, NoData  # noqa: F401
 from bluegreen.domain.spec.traffic import (  # noqa: F401
     ClassicElbTraffic, Dns, DnsTraffic, Route, RoutesTraffic, TargetGroupTraffic, TestListener, Traffic,
 )
@@ -45,7 +49,11 @@ class Spec(Model):
     shift: Shift = Field(default_factory=AllAtOnce)
     health: Health = Field(default_factory=Health)
     rollback: RollbackPolicy = Field(default_factory=RollbackPolicy)
+    analysis: Analysis | None = Field(None, description="CloudWatch metric queries judged through every bake.")
+    judgement: Judgement = Field(default_factory=Judgement, description="Pauses for a person's decision.")
     state: State = Field(default_factory=LocalState)
+    hooks: list[Hook] = Field(default_factory=list, description="Commands, Lambdas or one-off ECS tasks at named stages.")
+    notifications: Notifications | None = None
     tags: dict[str, str] = Field(default_factory=dict, description="Free-form labels.")
 
     def keep_blue_warm(self, strategy: Strategy) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bluegreen.domain.spec.base import ColorPair, Strategy
+from bluegreen.domain.spec.hooks import hook_problems
 from bluegreen.domain.spec.platform import AsgGroups, EcsService, EcsServices
 from bluegreen.domain.spec.policy import Check
 
@@ -69,6 +70,7 @@ def consistency_problems(spec: Spec) -> list[tuple[Loc, str]]:
         add(("health", "interval"), "must not be longer than the deadline")
 
     problems.extend(_strategy_fit(spec))
+    problems.extend(hook_problems(spec.hooks, spec.ecs is not None))
     return problems
 
 

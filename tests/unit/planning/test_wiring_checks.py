@@ -221,8 +221,8 @@ def test_the_passing_lines_say_what_was_compared():
     plan = make_plan(web_spec(), web_lbs(web_world(Color.BLUE)), image_tag="v2", now=NOW)
 
     details = {c.name: c.detail for c in plan.checks}
-    assert details["routes forward only to blue and green"] == ("web-alb:80 -> web-blue 100 / web-green 0; "
-                                                                "web-alb:443 rule 10 -> web-blue 100 / web-green 0")
+    assert details["routes forward only to blue and green"] == ("web-alb:80 -> web-blue 100% / web-green 0%; "
+                                                                "web-alb:443 rule 10 -> web-blue 100% / web-green 0%")
     assert details["target groups are the ones each color uses"] == "web-blue -> web-blue, web-green -> web-green"
     assert details["target groups belong to the load balancer"] == "web-blue, web-green on web-alb"
     assert details["blue and green differ"] == "blue: web-blue; green: web-green"
