@@ -32,7 +32,7 @@ UNHEALTHY = "unhealthy"      # runs, but its health endpoint answers 500
 BEHAVIOURS = (STARTS, PULL_FAILS, EXITS, UNHEALTHY)
 
 # Requests to these services run the world up to "now" first (and one at a time).
-SIMULATED_SERVICES = frozenset({"ecs", "elbv2", "elb", "autoscaling", "ec2"})
+SIMULATED_SERVICES = frozenset({"ecs", "elbv2", "elb", "autoscaling", "ec2", "codedeploy"})
 
 
 @dataclass
@@ -270,7 +270,8 @@ def install() -> None:
         if _installed:
             return
         from bluegreen.local import (
-            answers, autoscaling, cloudwatch, dynamodb, ecs, ecs_tasks, elb, lambdas, rejections, route53,
+            answers, autoscaling, cloudwatch, codedeploy_api, dynamodb, ecs, ecs_tasks, elb, lambdas, rejections,
+            route53,
         )
 
         _hook_requests()
@@ -284,6 +285,7 @@ def install() -> None:
         ecs_tasks.install()
         lambdas.install()
         cloudwatch.install()
+        codedeploy_api.install()
         _installed = True
 
 

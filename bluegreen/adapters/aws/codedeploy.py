@@ -1,0 +1,151 @@
+"""CodeDeploy calls for ECS services under the CODE_DEPLOY controller: find a service's deployment
+group, start a deployment with an AppSpec, look at its progress, continue it past the reroute wait,
+stop it with rollback. Each mutating call is idempotent, like `actions.py`: starting finds a
+deployment of the same revision already under way, continuing a deployment already past the wait
+and stopping one already finished change nothing and say so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bluegreen.adapters.aws.session import Aws
+from bluegreen.domain.codedeploy import AppSpec, DeploymentGroup, DeploymentProgress, LifecycleEvent
+
+ACTIVE = ["Created", "Queued", "InProgress", "Ready", "Baking"]
+
+
+class CodeDeployEcs:
+    def __init__(self, aws: Aws) -> None:
+        self.aws = aws
+
+    @property
+    def _client(self) -> Any:
+        return self.aws.client("codedeploy")
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def find_group(self, cluster: str, service: str) -> DeploymentGroup | None:
+        """The ECS deployment group that deploys `cluster`/`service`, if any application has one."""
+        client = self._client
+        for application in _paged(client.list_applications, "applications"):
+            info = client.get_application(applicationName=application)["application"]
+            if info.get("computePlatform") != "ECS":
+                continue
+            for name in _paged(lambda **kw: client.list_deployment_groups(applicationName=application, **kw),
+                               "deploymentGroups"):
+                group = client.get_deployment_group(applicationName=application,
+                                                    deploymentGroupName=name)["deploymentGroupInfo"]
+                if any(s.get("clusterName") in (cluster, cluster.rsplit("/", 1)[-1]) and s.get("serviceName") == service
+                       for s in group.get("ecsServices") or []):
+                    return group_of(group)
+        return None
+
+    def progress(self, deployment_id: str, cluster: str, service: str) -> DeploymentProgress:
+        client = self._client
+        info = client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        events: tuple[LifecycleEvent, ...] = ()
+        weight = 0.0
+        if info.get("status") not in ("Created", "Queued"):
+            target = client.get_deployment_target(deploymentId=deployment_id, targetId=f"{_short(cluster)}:{service}")
+            ecs = (target.get("deploymentTarget") or {}).get("ecsTarget") or {}
+            events = tuple(LifecycleEvent(e["lifecycleEventName"], e.get("status", "Pending"))
+                           for e in ecs.get("lifecycleEvents") or [])
+            weight = sum(float(t.get("trafficWeight") or 0) for t in ecs.get("taskSetsInfo") or []
+                         if t.get("taskSetLabel") == "Green")
+        error = info.get("errorInformation") or {}
+        return DeploymentProgress(
+            deployment_id=deployment_id, status=info.get("status", "Created"), events=events,
+            replacement_weight=weight, termination_wait_started=bool(info.get("instanceTerminationWaitTimeStarted")),
+            error=f"{error['code']}: {error.get('message', '')}" if error.get("code") else None,
+            rollback_deployment=(info.get("rollbackInfo") or {}).get("rollbackDeploymentId"),
+            task_definition=_task_definition(info))
+
+    # --- changes ----------------------------------------------------------------------------------
+
+    def start(self, group: DeploymentGroup, appspec: AppSpec, description: str) -> tuple[str, str]:
+        """(deployment id, what happened): a deployment of `appspec`, or the one already under way."""
+        client = self._client
+        for deployment_id in _paged(lambda **kw: client.list_deployments(
+                applicationName=group.application, deploymentGroupName=group.name, includeOnlyStatuses=ACTIVE, **kw),
+                "deployments"):
+            info = client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+            if _task_definition(info) == appspec.task_definition:
+                return deployment_id, f"deployment {deployment_id} of {_short(appspec.task_definition)} already under way"
+        deployment_id = client.create_deployment(
+            applicationName=group.application, deploymentGroupName=group.name, description=description[:100],
+            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec.content()}},
+        )["deploymentId"]
+        return deployment_id, (f"CodeDeploy deployment {deployment_id} of {_short(appspec.task_definition)} "
+                               f"({group.application}/{group.name}, {group.config})")
+
+    def proceed(self, deployment_id: str) -> str:
+        """ContinueDeployment past the reroute wait; nothing if the deployment no longer waits."""
+        status = self._client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"]
+        if status != "Ready":
+            return f"deployment {deployment_id} is {status}, not waiting for the reroute"
+        self._client.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
+        return f"deployment {deployment_id}: Ready -> production traffic rerouted"
+
+    def stop(self, deployment_id: str, *, rollback: bool = True) -> str:
+        """StopDeployment (with CodeDeploy's rollback); nothing if it has finished already."""
+        info = self._client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        if info["status"] in ("Succeeded", "Failed", "Stopped"):
+            return f"deployment {deployment_id} already {info['status']}"
+        answer = self._client.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=rollback)
+        return f"deployment {deployment_id}: {info['status']} -> stopped{' and rolled back' if rollback else ''} " \
+               f"({answer.get('status')})"
+
+
+def group_of(group: dict[str, Any]) -> DeploymentGroup:
+    """The fields bluegreen uses of GetDeploymentGroup's `deploymentGroupInfo`."""
+    blue_green = group.get("blueGreenDeploymentConfiguration") or {}
+    ready = blue_green.get("deploymentReadyOption") or {}
+    terminate = blue_green.get("terminateBlueInstancesOnDeploymentSuccess") or {}
+    pairs = (group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or [{}]
+    pair = pairs[0]
+    rollback = group.get("autoRollbackConfiguration") or {}
+    service = (group.get("ecsServices") or [{}])[0]
+    return DeploymentGroup(
+        application=group["applicationName"], name=group["deploymentGroupName"],
+        cluster=service.get("clusterName", ""), service=service.get("serviceName", ""),
+        config=group.get("deploymentConfigName") or "CodeDeployDefault.ECSAllAtOnce",
+        waits_for_reroute=ready.get("actionOnTimeout") == "STOP_DEPLOYMENT",
+        ready_wait_minutes=int(ready.get("waitTimeInMinutes") or 0),
+        termination_wait_minutes=int(terminate.get("terminationWaitTimeInMinutes") or 0),
+        target_groups=tuple(t["name"] for t in pair.get("targetGroups") or []),
+        prod_listeners=tuple((pair.get("prodTrafficRoute") or {}).get("listenerArns") or []),
+        test_listeners=tuple((pair.get("testTrafficRoute") or {}).get("listenerArns") or []),
+        rollback_on_stop=bool(rollback.get("enabled")) and "DEPLOYMENT_STOP_ON_REQUEST" in (rollback.get("events") or []),
+        service_role_arn=group.get("serviceRoleArn", ""))
+
+
+def _task_definition(info: dict[str, Any]) -> str | None:
+    """The TaskDefinition an AppSpecContent revision names (JSON, as bluegreen writes it)."""
+    import json
+
+    content = ((info.get("revision") or {}).get("appSpecContent") or {}).get("content") or ""
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return None
+    for resource in body.get("Resources") or []:
+        for value in (resource or {}).values():
+            if isinstance(value, dict):
+                return (value.get("Properties") or {}).get("TaskDefinition")
+    return None
+
+
+def _paged(call: Any, key: str) -> list[str]:
+    out: list[str] = []
+    token: str | None = None
+    while True:
+        answer = call(**({"nextToken": token} if token else {}))
+        out.extend(answer.get(key) or [])
+        token = answer.get("nextToken")
+        if not token:
+            return out
+
+
+def _short(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
