@@ -35,6 +35,8 @@ class MotoProcess:
         self.endpoint_url = self.process.stdout.readline().strip()  # type: ignore[union-attr]
         if not self.endpoint_url.startswith("http"):
             raise SystemExit("moto did not start")
+        # whatever the server prints later is read and dropped: a full pipe would stop it
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()  # type: ignore[union-attr]
 
     def reset(self) -> None:
         import urllib.request
