@@ -19,7 +19,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from bench import deploys, fleets
@@ -116,12 +115,14 @@ def main() -> int:
     os.environ.update(CREDENTIALS)
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         os.environ.pop(name, None)
-    os.environ.setdefault("BLUEGREEN_CACHE_DIR", tempfile.mkdtemp(prefix="bg-bench-cache-"))
+    os.environ.pop("BLUEGREEN_CACHE_DIR", None)  # each section names its own (fleets: cold, then warm)
     ecs = ensure_ecs_deploy()
     rows = startup(ecs, args.runs)
     print(table(rows), flush=True)
-    rows += deploy_rows(deploys.measure(ecs))
-    rows += failed_gate()
+    for section in (lambda: deploy_rows(deploys.measure(ecs)), failed_gate):
+        new = section()
+        print(table(new).split("\n", 2)[2], flush=True)
+        rows += new
     rows += fleets.measure([10, 100] if args.quick else [10, 100, 300], delays=(0.0, 0.05))
     rows.append(("docker build+push first vs unchanged", "not measured by this bench yet", "n/a", ""))
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -97,7 +97,8 @@ def measure(ecs_deploy: Path | None) -> dict:
     (workdir / "deployments").mkdir()
     (workdir / "deployments" / "worker.yaml").write_text(SPEC)
     (workdir / "deployments" / "web.yaml").write_text(WEB)
-    env = {**os.environ, **CREDENTIALS, "PYTHONPATH": str(REPO), "AWS_ENDPOINT_URL": proxy.endpoint_url}
+    env = {**os.environ, **CREDENTIALS, "PYTHONPATH": str(REPO), "AWS_ENDPOINT_URL": proxy.endpoint_url,
+           "BLUEGREEN_CACHE_DIR": str(workdir / "cache")}  # moto's ARNs are this run's only
     bluegreen = [sys.executable, "-m", "bluegreen.local.harness"]
     results: dict = {}
     try:

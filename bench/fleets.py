@@ -28,7 +28,8 @@ def measure(sizes: list[int], delays: tuple[float, ...]) -> list[tuple[str, str,
     rows = []
     scratch = Path(tempfile.mkdtemp(prefix="bg-bench-fleet-"))
     try:
-        specs = seed_fleet(Aws("us-east-1", endpoint_url=moto.endpoint_url), max(sizes))
+        # one seeding thread: moto's threaded server races on concurrent target-group creation
+        specs = seed_fleet(Aws("us-east-1", endpoint_url=moto.endpoint_url), max(sizes), workers=1)
         put_image(Aws("us-east-1", endpoint_url=moto.endpoint_url), specs[0].image.repository, "v2")
         paths = []
         for spec in specs:
@@ -45,6 +46,7 @@ def measure(sizes: list[int], delays: tuple[float, ...]) -> list[tuple[str, str,
                     cold = run(proxy.endpoint_url, loaded[:n], "v2")
                     warm = run(proxy.endpoint_url, loaded[:n], "v2")
                     shutil.rmtree(cache, ignore_errors=True)
+                    os.environ.pop("BLUEGREEN_CACHE_DIR", None)
                     errors = len(cold["errors"]) + len(warm["errors"])
                     rows.append((f"plan {n} services @ {delay * 1000:.0f} ms: cold / warm",
                                  f"{cold['seconds']:.2f} s / {warm['seconds']:.2f} s; calls {cold['total']} / "
