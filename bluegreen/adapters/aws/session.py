@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from bluegreen.adapters.aws.td_cache import TaskDefinitions, cache_dir
 
 
 @dataclass
@@ -32,6 +35,10 @@ class CallLog:
         return len(self.calls)
 
 
+# How long a service discovery read stands in for the read before its first update: the plan-to-first-
+# update gap of a deploy (seconds), never a bake or a keep-warm wait, after which it would be stale.
+SEEN_SERVICE_TTL = 60.0
+
 # IAM's service prefix differs from botocore's service name for a few services.
 _IAM_PREFIX = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing", "monitoring": "cloudwatch",
                "cloudwatch": "cloudwatch", "autoscaling": "autoscaling", "route53": "route53"}
@@ -50,6 +57,7 @@ class Aws:
         retry_mode: str = "standard",
         max_attempts: int = 5,
         log: CallLog | None = None,
+        task_definitions: TaskDefinitions | None = None,
     ) -> None:
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
@@ -58,6 +66,10 @@ class Aws:
         self.retry_mode = retry_mode
         self.max_attempts = max_attempts
         self.log = log if log is not None else CallLog()
+        self.task_definitions = (task_definitions if task_definitions is not None
+                                 else TaskDefinitions(cache_dir(os.environ, self.endpoint_url)))
+        # ECS services as discovery just read them, each taken once by the first update (see `take_service`)
+        self._seen_services: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._clients: dict[str, Any] = {}
         self._session: Any = None
         self._lock = threading.Lock()
@@ -66,7 +78,21 @@ class Aws:
         if region == self.region:
             return self
         return Aws(region, endpoint_url=self.endpoint_url, profile=self.profile, role_arn=self.role_arn,
-                   retry_mode=self.retry_mode, max_attempts=self.max_attempts, log=self.log)
+                   retry_mode=self.retry_mode, max_attempts=self.max_attempts, log=self.log,
+                   task_definitions=self.task_definitions)
+
+    def saw_service(self, cluster: str, service: dict[str, Any]) -> None:
+        """Remember a service as discovery read it: the first update of this run needs no second read."""
+        with self._lock:
+            self._seen_services[(cluster, service["serviceName"])] = (time.monotonic(), service)
+
+    def take_service(self, cluster: str, name: str) -> dict[str, Any] | None:
+        """The service as discovery read it, once and while fresh; None after that (the update reads it again)."""
+        with self._lock:
+            seen = self._seen_services.pop((cluster, name), None)
+        if seen is None or time.monotonic() - seen[0] > SEEN_SERVICE_TTL:
+            return None
+        return seen[1]
 
     def _make_session(self) -> Any:
         import boto3
