@@ -71,6 +71,7 @@ class Aws:
         # ECS services as discovery just read them, each taken once by the first update (see `take_service`)
         self._seen_services: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._clients: dict[str, Any] = {}
+        self.max_pool_connections = 10  # botocore's default; discovery raises it with its threads
         self._session: Any = None
         self._lock = threading.Lock()
 
@@ -80,6 +81,11 @@ class Aws:
         return Aws(region, endpoint_url=self.endpoint_url, profile=self.profile, role_arn=self.role_arn,
                    retry_mode=self.retry_mode, max_attempts=self.max_attempts, log=self.log,
                    task_definitions=self.task_definitions)
+
+    def want_connections(self, n: int) -> None:
+        """Keep `n` connections per client (for clients made from now on): one per thread that calls."""
+        with self._lock:
+            self.max_pool_connections = max(self.max_pool_connections, n)
 
     def saw_service(self, cluster: str, service: dict[str, Any]) -> None:
         """Remember a service as discovery read it: the first update of this run needs no second read."""
@@ -117,7 +123,7 @@ class Aws:
                 if self._session is None:
                     self._session = self._make_session()
                 config = Config(retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
-                                connect_timeout=5, read_timeout=30)
+                                connect_timeout=5, read_timeout=30, max_pool_connections=self.max_pool_connections)
                 client = self._session.client(service, endpoint_url=self.endpoint_url,
                                               region_name=self.region, config=config)
                 client.meta.events.register("before-call.*.*", self._on_call)
