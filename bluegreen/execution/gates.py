@@ -41,6 +41,17 @@ class Observer(Protocol):
     def health_check(self, target_group_arn: str) -> dict[str, Any]: ...  # noqa: E704
 
 
+# The longest wait between two polls, as a multiple of the interval (jitter included): a rollout that
+# finished just after a poll is noticed within this, where an uncapped backoff noticed it up to 4x late.
+MAX_WAIT_FACTOR = 1.5
+
+
+def poll_backoff(interval: float) -> Callable[[RetryCallState], float]:
+    """Waits between polls: growing from half the interval, jittered, never over MAX_WAIT_FACTOR x interval."""
+    jitter = interval * (MAX_WAIT_FACTOR - 1.0)
+    return wait_exponential(multiplier=interval / 2, max=interval) + wait_random(0, jitter)
+
+
 @dataclass
 class Gates:
     observer: Observer
@@ -54,7 +65,7 @@ class Gates:
 
     def wait_until(self, check: Callable[[], None], *, what: str, deadline: float, interval: float) -> None:
         start = self.clock()
-        backoff = wait_exponential(multiplier=interval, max=interval * 4) + wait_random(0, interval / 2)
+        backoff = poll_backoff(interval)
 
         def wait(state: RetryCallState) -> float:
             remaining = deadline - (self.clock() - start)

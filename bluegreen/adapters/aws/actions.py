@@ -25,6 +25,11 @@ _READ_ONLY_TD_FIELDS = {
 }
 
 
+def _describe_task_definition(ecs: Any, arn: str) -> dict[str, Any]:
+    response = ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
+    return {"taskDefinition": response["taskDefinition"], "tags": response.get("tags", [])}
+
+
 def _short(arn: str | None) -> str:
     return (arn or "-").rsplit("/", 1)[-1]
 
@@ -42,7 +47,7 @@ class AwsActions:
                                  secrets: Mapping[str, str], cpu: int | None, memory: int | None) -> tuple[str, str]:
         """A new revision copied field for field from `base_arn`; only the spec's changes differ."""
         ecs = self.aws.client("ecs")
-        described = ecs.describe_task_definition(taskDefinition=base_arn, include=["TAGS"])
+        described = self.aws.task_definitions.describe(base_arn, lambda arn: _describe_task_definition(ecs, arn))
         body = new_revision_body(described["taskDefinition"], container, image, environment, secrets, cpu, memory)
         tags = described.get("tags") or []
         if tags:
@@ -52,7 +57,9 @@ class AwsActions:
 
     def update_service(self, cluster: str, service: str, task_definition: str | None, desired: int) -> str:
         ecs = self.aws.client("ecs")
-        current = ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+        # What discovery read a moment ago, under the lock, for the first update; later ones read again.
+        current = (self.aws.take_service(cluster, service)
+                   or ecs.describe_services(cluster=cluster, services=[service])["services"][0])
         wanted_td = task_definition or current["taskDefinition"]
         if current["taskDefinition"] == wanted_td and current["desiredCount"] == desired:
             return f"{service} already runs {_short(wanted_td)} x{desired}"

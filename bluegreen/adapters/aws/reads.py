@@ -44,7 +44,9 @@ from bluegreen.discovery.names import (
 from bluegreen.discovery.raw import RawState, image_key, scaling_key, service_key
 from bluegreen.domain.spec import Spec
 
-WORKERS = 8
+WORKERS = 8  # the fewest threads discovery reads with
+MAX_WORKERS = 48  # a 300-service fleet: each round's few hundred calls finish in a handful of latencies
+SERVICES_PER_WORKER = 6
 SERVICES_PER_CALL = 10
 SCALABLE_TARGETS_PER_CALL = 50  # DescribeScalableTargets' ResourceIds limit
 ELB_NAMES_PER_CALL = 20
@@ -64,12 +66,19 @@ def read(aws: Aws, specs: Sequence[Spec], image_tag: str | None = None) -> RawSt
     """Everything the specs refer to in `aws.region`. `image_tag`: the tag whose digest to resolve
     (None: the tag the serving workload runs). Raises `AwsUnavailable` / `AwsDenied` only (see above)."""
     specs = list(specs)
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="discover") as pool:
+    workers = workers_for(len(specs))
+    aws.want_connections(workers)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="discover") as pool:
         reader = _Reader(aws, pool)
         reader.run(reader.round_one(specs))
         reader.run(reader.round_two(specs))  # each round reads what the earlier ones found
         reader.run(reader.round_three(specs, image_tag))
         return reader.raw
+
+
+def workers_for(services: int) -> int:
+    """Threads for discovering `services` specs: more services, more calls in flight (AWS answers in 30-100 ms)."""
+    return max(WORKERS, min(MAX_WORKERS, -(-services // SERVICES_PER_WORKER)))
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:

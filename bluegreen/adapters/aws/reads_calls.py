@@ -48,6 +48,7 @@ class Calls:
                                f"ecs service {svc['serviceName']} is INACTIVE (deleted) in cluster {cluster}")
                 continue
             self.raw.services[key] = svc
+            self.aws.saw_service(cluster, svc)
 
     def scalable_targets(self, resource_ids: list[str]) -> None:
         """The services' Application Auto Scaling targets (a service without one is absent)."""
@@ -58,9 +59,11 @@ class Calls:
                 self.raw.scalable_targets[target["ResourceId"]] = target
 
     def task_definition(self, arn: str) -> None:
+        self.raw.task_definitions[arn] = self.aws.task_definitions.describe(arn, self._describe_task_definition)
+
+    def _describe_task_definition(self, arn: str) -> dict[str, Any]:
         response = self.client("ecs").describe_task_definition(taskDefinition=arn, include=["TAGS"])
-        self.raw.task_definitions[arn] = {"taskDefinition": response["taskDefinition"],
-                                          "tags": response.get("tags", [])}
+        return {"taskDefinition": response["taskDefinition"], "tags": response.get("tags", [])}
 
     # load balancers
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from bluegreen.adapters.aws.td_cache import TaskDefinitions, cache_dir
 
 
 @dataclass
@@ -31,6 +34,10 @@ class CallLog:
     def __len__(self) -> int:
         return len(self.calls)
 
+
+# How long a service discovery read stands in for the read before its first update: the plan-to-first-
+# update gap of a deploy (seconds), never a bake or a keep-warm wait, after which it would be stale.
+SEEN_SERVICE_TTL = 60.0
 
 # IAM's service prefix differs from botocore's service name for a few services.
 _IAM_PREFIX = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing", "monitoring": "cloudwatch",
@@ -83,6 +90,7 @@ class Aws:
         retry_mode: str = "standard",
         max_attempts: int = 5,
         log: CallLog | None = None,
+        task_definitions: TaskDefinitions | None = None,
     ) -> None:
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
@@ -91,7 +99,12 @@ class Aws:
         self.retry_mode = retry_mode
         self.max_attempts = max_attempts
         self.log = log if log is not None else CallLog()
+        self.task_definitions = (task_definitions if task_definitions is not None
+                                 else TaskDefinitions(cache_dir(os.environ, self.endpoint_url)))
+        # ECS services as discovery just read them, each taken once by the first update (see `take_service`)
+        self._seen_services: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._clients: dict[str, Any] = {}
+        self.max_pool_connections = 10  # botocore's default; discovery raises it with its threads
         self._session: Any = None
         self._lock = threading.Lock()
 
@@ -99,7 +112,26 @@ class Aws:
         if region == self.region:
             return self
         return Aws(region, endpoint_url=self.endpoint_url, profile=self.profile, role_arn=self.role_arn,
-                   retry_mode=self.retry_mode, max_attempts=self.max_attempts, log=self.log)
+                   retry_mode=self.retry_mode, max_attempts=self.max_attempts, log=self.log,
+                   task_definitions=self.task_definitions)
+
+    def want_connections(self, n: int) -> None:
+        """Keep `n` connections per client (for clients made from now on): one per thread that calls."""
+        with self._lock:
+            self.max_pool_connections = max(self.max_pool_connections, n)
+
+    def saw_service(self, cluster: str, service: dict[str, Any]) -> None:
+        """Remember a service as discovery read it: the first update of this run needs no second read."""
+        with self._lock:
+            self._seen_services[(cluster, service["serviceName"])] = (time.monotonic(), service)
+
+    def take_service(self, cluster: str, name: str) -> dict[str, Any] | None:
+        """The service as discovery read it, once and while fresh; None after that (the update reads it again)."""
+        with self._lock:
+            seen = self._seen_services.pop((cluster, name), None)
+        if seen is None or time.monotonic() - seen[0] > SEEN_SERVICE_TTL:
+            return None
+        return seen[1]
 
     def _make_session(self) -> Any:
         session = _boto3_session(profile_name=self.profile, region_name=self.region)
@@ -122,7 +154,7 @@ class Aws:
                 if self._session is None:
                     self._session = self._make_session()
                 config = Config(retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
-                                connect_timeout=5, read_timeout=30)
+                                connect_timeout=5, read_timeout=30, max_pool_connections=self.max_pool_connections)
                 client = self._session.client(service, endpoint_url=self.endpoint_url,
                                               region_name=self.region, config=config)
                 client.meta.events.register("before-call.*.*", self._on_call)
