@@ -18,6 +18,7 @@ ACCOUNT = "123456789012"
 LISTENER = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:listener/app/web-alb/50dc6c495c0c9188/f2f7dc8efc522ab2"
 TG_BLUE = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:targetgroup/web-blue/73e2d6bc24d8a067"
 TG_GREEN = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:targetgroup/web-green/09b3c0f8a1d2e345"
+BLUE_ONLY = {TG_BLUE: 100, TG_GREEN: 0}  # the weights of a listener whose traffic is all on blue
 
 
 def revision(n: int) -> str:

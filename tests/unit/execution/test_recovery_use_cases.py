@@ -14,10 +14,9 @@ from bluegreen.state.store import LockInfo
 
 from support.runs import step_index, web_plan
 from support.commands import Commands
-from support.world import TG_BLUE, TG_GREEN
+from support.world import BLUE_ONLY, TG_BLUE, TG_GREEN
 
 GREEN_ONLY = {TG_BLUE: 0, TG_GREEN: 100}
-BLUE_ONLY = {TG_BLUE: 100, TG_GREEN: 0}
 
 
 @pytest.fixture

@@ -11,20 +11,9 @@ from bluegreen.app.outcomes import conclude
 from bluegreen.errors import DeploymentFailed, ExitCode, RollbackIncomplete
 from bluegreen.execution.runner import Ending
 
-from support.runs import Rig, running_record, web_plan, web_spec
-from support.world import TG_BLUE, TG_GREEN, Call
+from support.runs import Rig, running_record, web_plan
+from support.world import BLUE_ONLY, TG_BLUE, TG_GREEN, Call
 
-BLUE_ONLY = {TG_BLUE: 100, TG_GREEN: 0}
-
-
-@pytest.fixture
-def rig() -> Rig:
-    return Rig()
-
-
-@pytest.fixture
-def spec(tmp_path):
-    return web_spec(tmp_path).spec
 
 
 def fail_the_canary(rig: Rig, *, also=lambda: None) -> None:

@@ -16,20 +16,9 @@ from bluegreen.domain.deployment import Status
 from bluegreen.errors import DeploymentFailed, ExitCode, RollbackIncomplete
 from bluegreen.execution.runner import Ending
 
-from support.runs import Rig, running_record, step_index, web_plan, web_spec
-from support.world import TG_BLUE, TG_GREEN, Call
+from support.runs import Rig, running_record, step_index, web_plan
+from support.world import BLUE_ONLY, TG_BLUE, TG_GREEN, Call
 
-BLUE_ONLY = {TG_BLUE: 100, TG_GREEN: 0}
-
-
-@pytest.fixture
-def rig() -> Rig:
-    return Rig()
-
-
-@pytest.fixture
-def spec(tmp_path):
-    return web_spec(tmp_path).spec
 
 
 def start(rig: Rig, spec, plan=None, *, lease=None, automatic: bool = True, **run):

@@ -8,18 +8,8 @@ from bluegreen.domain.deployment import Status
 from bluegreen.execution.runner import Ending
 from bluegreen.planning.judgement import UnknownStep, pause_points
 
-from support.runs import Rig, running_record, step_index, web_plan, web_spec
+from support.runs import running_record, step_index, web_plan
 from support.world import TG_BLUE, TG_GREEN
-
-
-@pytest.fixture
-def rig() -> Rig:
-    return Rig()
-
-
-@pytest.fixture
-def spec(tmp_path):
-    return web_spec(tmp_path).spec
 
 
 def paused_at(rig, spec, plan, *pauses, **record_fields):
