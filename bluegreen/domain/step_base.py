@@ -12,6 +12,14 @@ if TYPE_CHECKING:
 Phase = Literal["preflight", "prepare", "rollout", "shift", "verify", "finalize"]
 
 
+class Probe(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    url: str
+    expected_status: list[int]
+    body_contains: str | None = None
+    timeout: float = 5.0
+
+
 class _Step(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bluegreen.adapters.aws.session import Aws
-from bluegreen.domain.codedeploy import AppSpec, DeploymentGroup, DeploymentProgress, LifecycleEvent
+from bluegreen.domain.codedeploy import AppSpec, DeploymentGroup, DeploymentProgress, LifecycleEvent, deployment_group
 
 ACTIVE = ["Created", "Queued", "InProgress", "Ready", "Baking"]
 
@@ -27,6 +27,11 @@ class CodeDeployEcs:
 
     def find_group(self, cluster: str, service: str) -> DeploymentGroup | None:
         """The ECS deployment group that deploys `cluster`/`service`, if any application has one."""
+        info = self.find_group_info(cluster, service)
+        return deployment_group(info) if info is not None else None
+
+    def find_group_info(self, cluster: str, service: str) -> dict[str, Any] | None:
+        """GetDeploymentGroup's `deploymentGroupInfo` of that group, as AWS answered it."""
         client = self._client
         for application in _paged(client.list_applications, "applications"):
             info = client.get_application(applicationName=application)["application"]
@@ -38,7 +43,7 @@ class CodeDeployEcs:
                                                     deploymentGroupName=name)["deploymentGroupInfo"]
                 if any(s.get("clusterName") in (cluster, cluster.rsplit("/", 1)[-1]) and s.get("serviceName") == service
                        for s in group.get("ecsServices") or []):
-                    return group_of(group)
+                    return dict(group)
         return None
 
     def progress(self, deployment_id: str, cluster: str, service: str) -> DeploymentProgress:
@@ -95,29 +100,6 @@ class CodeDeployEcs:
         answer = self._client.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=rollback)
         return f"deployment {deployment_id}: {info['status']} -> stopped{' and rolled back' if rollback else ''} " \
                f"({answer.get('status')})"
-
-
-def group_of(group: dict[str, Any]) -> DeploymentGroup:
-    """The fields bluegreen uses of GetDeploymentGroup's `deploymentGroupInfo`."""
-    blue_green = group.get("blueGreenDeploymentConfiguration") or {}
-    ready = blue_green.get("deploymentReadyOption") or {}
-    terminate = blue_green.get("terminateBlueInstancesOnDeploymentSuccess") or {}
-    pairs = (group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or [{}]
-    pair = pairs[0]
-    rollback = group.get("autoRollbackConfiguration") or {}
-    service = (group.get("ecsServices") or [{}])[0]
-    return DeploymentGroup(
-        application=group["applicationName"], name=group["deploymentGroupName"],
-        cluster=service.get("clusterName", ""), service=service.get("serviceName", ""),
-        config=group.get("deploymentConfigName") or "CodeDeployDefault.ECSAllAtOnce",
-        waits_for_reroute=ready.get("actionOnTimeout") == "STOP_DEPLOYMENT",
-        ready_wait_minutes=int(ready.get("waitTimeInMinutes") or 0),
-        termination_wait_minutes=int(terminate.get("terminationWaitTimeInMinutes") or 0),
-        target_groups=tuple(t["name"] for t in pair.get("targetGroups") or []),
-        prod_listeners=tuple((pair.get("prodTrafficRoute") or {}).get("listenerArns") or []),
-        test_listeners=tuple((pair.get("testTrafficRoute") or {}).get("listenerArns") or []),
-        rollback_on_stop=bool(rollback.get("enabled")) and "DEPLOYMENT_STOP_ON_REQUEST" in (rollback.get("events") or []),
-        service_role_arn=group.get("serviceRoleArn", ""))
 
 
 def _task_definition(info: dict[str, Any]) -> str | None:
