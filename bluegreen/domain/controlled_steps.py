@@ -57,6 +57,7 @@ class StartServiceDeployment(_Step):
     desired_count: int
     previous_desired_count: int
     strategy: str  # BLUE_GREEN / LINEAR / CANARY: how ECS shifts production traffic
+    production_rules: list[str] = Field(default_factory=list)  # what a rollback reads back
     deadline: float = 1800.0  # the inverse's: how long ECS may take to put the old revision back
     interval: float = 10.0
 
@@ -68,7 +69,8 @@ class StartServiceDeployment(_Step):
         return RollBackServiceDeployment(
             id=f"undo-{self.id}", phase=self.phase, cluster=self.cluster, service=self.service,
             task_definition=self.task_definition, previous_task_definition=self.previous_task_definition,
-            desired_count=self.previous_desired_count, deadline=self.deadline, interval=self.interval)
+            desired_count=self.previous_desired_count, production_rules=self.production_rules,
+            deployment=f"@{self.id}", deadline=self.deadline, interval=self.interval)
 
     def target_key(self) -> str:
         return f"ecs:{self.cluster}/{self.service}"
@@ -84,6 +86,8 @@ class RollBackServiceDeployment(_Step):
     task_definition: str  # the revision being undone (ARN or @step-id)
     previous_task_definition: str
     desired_count: int
+    production_rules: list[str] = Field(default_factory=list)
+    deployment: str = ""  # @step-id of the start (its output: the service deployment ARN), when known
     deadline: float
     interval: float
 
@@ -99,35 +103,60 @@ class RollBackServiceDeployment(_Step):
 
 
 class FollowServiceDeployment(_Step):
-    """Follow ECS's service deployment until it has passed `until` (CLEAN_UP: until it is SUCCESSFUL).
+    """Follow ECS's service deployment until it has passed stage `until` (CLEAN_UP: until it is
+    SUCCESSFUL), or, `at_hook`, until it waits at `until`'s PAUSE hook (answered by the next step).
 
-    A PAUSE hook awaiting action on the way gets `watch` held, then CONTINUE (ROLLBACK if a gate
-    fails); every poll checks `watch` (a failure stops the deployment with ROLLBACK). ECS rolling
-    back by itself is a failure, with its reason.
+    `watch` is checked at every poll: a failure stops the deployment with ROLLBACK. ECS rolling back
+    by itself is a failure, with its reason. ECS moves on by itself here, so a run cannot pause
+    before this step (it can at a PAUSE hook).
     """
 
     kind: Literal["follow-service-deployment"] = "follow-service-deployment"
     mutates: ClassVar[bool] = False
+    pausable: ClassVar[bool] = False
     cluster: str
     service: str
     deployment: str  # @step-id of the StartServiceDeployment
     until: str  # an ECS lifecycle stage
+    at_hook: bool = False
     what: str  # what ECS does in this stretch, for the plan
     watch: Watch = Field(default_factory=Watch)
-    hooks: list[str] = Field(default_factory=list)  # the PAUSE hooks' stages in this stretch, for the plan
     deadline: float
     interval: float
     expected: float = 30.0
 
     def describe(self) -> str:
-        at = (f"; at the PAUSE hook{'s' if len(self.hooks) > 1 else ''} {', '.join(self.hooks)}: bluegreen's gates "
-              f"held {format_duration(self.watch.hold)}, then CONTINUE (ROLLBACK on a failure)") if self.hooks else ""
         watching = self.watch.describe()
         watch = f", watching {watching}" if watching != "nothing" else ""
-        return f"ECS {self.until}: {self.what}{watch}{at}"
+        return f"ECS {self.until}{' (its PAUSE hook)' if self.at_hook else ''}: {self.what}{watch}"
 
     def budget(self) -> float:
         return min(self.expected, self.deadline)
+
+
+class AnswerLifecycleHook(_Step):
+    """ECS waits at a PAUSE hook: hold bluegreen's gates, then ContinueServiceDeployment CONTINUE
+    (ROLLBACK when a gate fails). A run may pause before this step: ECS keeps waiting, up to the
+    hook's timeout."""
+
+    kind: Literal["answer-lifecycle-hook"] = "answer-lifecycle-hook"
+    mutates: ClassVar[bool] = False
+    cluster: str
+    service: str
+    deployment: str
+    stage: str
+    gate: Watch
+    timeout: float  # the hook's own timeout: after it ECS takes the hook's timeout action
+    timeout_action: str
+    interval: float
+
+    def describe(self) -> str:
+        return (f"at ECS's PAUSE hook {self.stage}: bluegreen's gates ({self.gate.describe()}) held "
+                f"{format_duration(self.gate.hold)}, then CONTINUE; ROLLBACK if one fails (the hook times out "
+                f"after {format_duration(self.timeout)}: {self.timeout_action})")
+
+    def budget(self) -> float:
+        return self.gate.hold
 
 
 # --- CodeDeploy --------------------------------------------------------------------------------------
@@ -147,6 +176,7 @@ class StartCodeDeployDeployment(_Step):
     container: str
     port: int
     hooks: list[tuple[str, str]] = Field(default_factory=list)  # (lifecycle event, Lambda function) for the AppSpec
+    production_listeners: list[str] = Field(default_factory=list)  # what a rollback reads back
     deadline: float = 1800.0  # the inverse's
     interval: float = 10.0
 
@@ -160,7 +190,7 @@ class StartCodeDeployDeployment(_Step):
             id=f"undo-{self.id}", phase=self.phase, application=self.application, group=self.group,
             cluster=self.cluster, service=self.service, deployment=f"@{self.id}", task_definition=self.task_definition,
             previous_task_definition=self.previous_task_definition, container=self.container, port=self.port,
-            deadline=self.deadline, interval=self.interval)
+            production_listeners=self.production_listeners, deadline=self.deadline, interval=self.interval)
 
     def target_key(self) -> str:
         return f"ecs:{self.cluster}/{self.service}"
@@ -180,6 +210,7 @@ class StopCodeDeployDeployment(_Step):
     previous_task_definition: str
     container: str
     port: int
+    production_listeners: list[str] = Field(default_factory=list)
     deadline: float
     interval: float
 
@@ -195,30 +226,50 @@ class StopCodeDeployDeployment(_Step):
 
 
 class FollowCodeDeployDeployment(_Step):
-    """Follow the CodeDeploy deployment until lifecycle event `until` has succeeded (`Succeeded`: until
-    the deployment has). Standing `Ready` (the group waits for a reroute) gets `watch` held, then
-    ContinueDeployment; a failed gate stops it with rollback; CodeDeploy failing is a failure."""
+    """Follow the CodeDeploy deployment until lifecycle event `until` has succeeded (`Ready`: until it
+    stands at the reroute wait; `Succeeded`: until the deployment has). `watch` is checked at every
+    poll: a failure stops it with rollback. CodeDeploy failing or stopping is a failure."""
 
     kind: Literal["follow-codedeploy-deployment"] = "follow-codedeploy-deployment"
     mutates: ClassVar[bool] = False
+    pausable: ClassVar[bool] = False
     cluster: str
     service: str
     deployment: str  # @step-id of the StartCodeDeployDeployment
-    until: str  # a lifecycle event, or "Succeeded"
+    until: str  # a lifecycle event, "Ready" or "Succeeded"
     what: str
     watch: Watch = Field(default_factory=Watch)
-    continues_ready: bool = False  # this stretch holds the reroute wait: gate, then ContinueDeployment
     deadline: float
     interval: float
     expected: float = 30.0
 
     def describe(self) -> str:
-        ready = (f"; at the reroute wait: bluegreen's gates held {format_duration(self.watch.hold)}, then "
-                 "ContinueDeployment (StopDeployment with rollback on a failure)") if self.continues_ready else ""
         watching = self.watch.describe()
         watch = f", watching {watching}" if watching != "nothing" else ""
-        return f"CodeDeploy {self.until}: {self.what}{watch}{ready}"
+        return f"CodeDeploy {self.until}: {self.what}{watch}"
 
     def budget(self) -> float:
         return min(self.expected, self.deadline)
 
+
+class ContinueCodeDeployDeployment(_Step):
+    """CodeDeploy stands Ready (test traffic on the replacement, production still on the original):
+    hold bluegreen's gates, then ContinueDeployment; StopDeployment with rollback when one fails. A
+    run may pause before this step: CodeDeploy keeps waiting, up to the group's wait time."""
+
+    kind: Literal["continue-codedeploy-deployment"] = "continue-codedeploy-deployment"
+    mutates: ClassVar[bool] = False
+    cluster: str
+    service: str
+    deployment: str
+    gate: Watch
+    timeout: float  # the group's ready wait: after it CodeDeploy stops the deployment
+    interval: float
+
+    def describe(self) -> str:
+        return (f"at CodeDeploy's reroute wait: bluegreen's gates ({self.gate.describe()}) held "
+                f"{format_duration(self.gate.hold)}, then ContinueDeployment; StopDeployment with rollback if one "
+                f"fails (CodeDeploy stops it by itself after {format_duration(self.timeout)})")
+
+    def budget(self) -> float:
+        return self.gate.hold

@@ -27,6 +27,8 @@ class _Step(BaseModel):
     phase: Phase
     # Mutating steps change AWS and may need an inverse; gates only observe.
     mutates: ClassVar[bool] = True
+    # A run may stop before it and continue later; not before a step that only follows what AWS does by itself.
+    pausable: ClassVar[bool] = True
 
     def describe(self) -> str:  # pragma: no cover - every step overrides
         raise NotImplementedError

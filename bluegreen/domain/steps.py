@@ -15,8 +15,8 @@ from bluegreen.domain.analysis import BakeMetrics
 from bluegreen.domain.durations import format_duration
 from bluegreen.domain.hook_steps import RunHook
 from bluegreen.domain.controlled_steps import (
-    FollowCodeDeployDeployment, FollowServiceDeployment, RollBackServiceDeployment, StartCodeDeployDeployment,
-    StartServiceDeployment, StopCodeDeployDeployment,
+    AnswerLifecycleHook, ContinueCodeDeployDeployment, FollowCodeDeployDeployment, FollowServiceDeployment,
+    RollBackServiceDeployment, StartCodeDeployDeployment, StartServiceDeployment, StopCodeDeployDeployment,
 )
 from bluegreen.domain.step_base import Phase, Probe, _Step  # noqa: F401 - the base every step builds on
 from bluegreen.domain.weights import percentages
@@ -435,7 +435,7 @@ Step = Annotated[
         CheckAlarms, Bake, KeepWarm, CreateLaunchTemplateVersion, PutParameter, UpdateGroup, SuspendProcesses,
         Attach, WaitGroupInService, CreateGroup, DeleteGroup, SetRecordWeights, RunHook, StartServiceDeployment,
         RollBackServiceDeployment, FollowServiceDeployment, StartCodeDeployDeployment, StopCodeDeployDeployment,
-        FollowCodeDeployDeployment,
+        FollowCodeDeployDeployment, AnswerLifecycleHook, ContinueCodeDeployDeployment,
     ],
     Field(discriminator="kind"),
 ]

@@ -70,19 +70,31 @@ class CodeDeployEcs:
 
     def start(self, group: DeploymentGroup, appspec: AppSpec, description: str) -> tuple[str, str]:
         """(deployment id, what happened): a deployment of `appspec`, or the one already under way."""
-        client = self._client
-        for deployment_id in _paged(lambda **kw: client.list_deployments(
-                applicationName=group.application, deploymentGroupName=group.name, includeOnlyStatuses=ACTIVE, **kw),
-                "deployments"):
-            info = client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-            if _task_definition(info) == appspec.task_definition:
-                return deployment_id, f"deployment {deployment_id} of {_short(appspec.task_definition)} already under way"
-        deployment_id = client.create_deployment(
-            applicationName=group.application, deploymentGroupName=group.name, description=description[:100],
+        return self.start_in(group.application, group.name, group.config, appspec, description)
+
+    def start_in(self, application: str, group: str, config: str, appspec: AppSpec, description: str
+                 ) -> tuple[str, str]:
+        """`start` by names (what a plan step carries); `config` only describes it (the group's applies)."""
+        found = self.active_of(application, group, appspec.task_definition)
+        if found is not None:
+            return found, f"deployment {found} of {_short(appspec.task_definition)} already under way"
+        deployment_id = self._client.create_deployment(
+            applicationName=application, deploymentGroupName=group, description=description[:100],
             revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec.content()}},
         )["deploymentId"]
         return deployment_id, (f"CodeDeploy deployment {deployment_id} of {_short(appspec.task_definition)} "
-                               f"({group.application}/{group.name}, {group.config})")
+                               f"({application}/{group}{', ' + config if config else ''})")
+
+    def active_of(self, application: str, group: str, task_definition: str) -> str | None:
+        """The deployment of `task_definition` under way in the group, if there is one."""
+        client = self._client
+        for deployment_id in _paged(lambda **kw: client.list_deployments(
+                applicationName=application, deploymentGroupName=group, includeOnlyStatuses=ACTIVE, **kw),
+                "deployments"):
+            info = client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+            if _task_definition(info) == task_definition:
+                return deployment_id
+        return None
 
     def proceed(self, deployment_id: str) -> str:
         """ContinueDeployment past the reroute wait; nothing if the deployment no longer waits."""
