@@ -279,7 +279,7 @@ class Controlled:
         if where != seen[0]:
             seen[0] = where
             self.events.emit("codedeploy.event", f"CodeDeploy: {where} ({progress.status}; production "
-                             f"{progress.replacement_weight:g}% on the replacement)", event=where)
+                             f"{progress.replacement_weight:g}% on the replacement)", lifecycle_event=where)
         if progress.status in ("Failed", "Stopped"):
             raise GateFailed(f"CodeDeploy deployment {deployment} {progress.status.lower()}"
                              + (f": {progress.error}" if progress.error else ""))
