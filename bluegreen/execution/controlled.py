@@ -82,7 +82,7 @@ class Controlled:
                          "the new revision)")
 
         self.gates.wait_until(look, what=f"ECS service deployment of {step.service} to {step.until}",
-                              deadline=step.deadline, interval=step.interval)
+                              deadline=step.deadline, interval=step.interval, report=False)
         return f"ECS past {step.until}" if not step.at_hook else f"ECS waits at its PAUSE hook {step.until}"
 
     def answer_hook(self, step: AnswerLifecycleHook) -> str:
@@ -212,7 +212,7 @@ class Controlled:
                          f"({progress.replacement_weight:g}% of production on the replacement)")
 
         self.gates.wait_until(look, what=f"CodeDeploy deployment {deployment} to {step.until}", deadline=step.deadline,
-                              interval=step.interval)
+                              interval=step.interval, report=False)
         return f"CodeDeploy past {step.until}" if step.until not in ("Ready", "Succeeded") else f"CodeDeploy {step.until}"
 
     def continue_codedeploy(self, step: ContinueCodeDeployDeployment) -> str:
@@ -275,7 +275,8 @@ class Controlled:
     def _codedeploy_progress(self, deployment: str, cluster: str, service: str, seen: list[str | None]
                              ) -> DeploymentProgress:
         progress = self.actions.codedeploy.progress(deployment, cluster, service)
-        where = progress.current_event() or progress.status
+        where = progress.current_event() or ("termination wait" if progress.termination_wait_started
+                                             and progress.status == "InProgress" else progress.status)
         if where != seen[0]:
             seen[0] = where
             self.events.emit("codedeploy.event", f"CodeDeploy: {where} ({progress.status}; production "
