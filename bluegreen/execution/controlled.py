@@ -88,7 +88,7 @@ class Controlled:
 
     def follow_native(self, step: FollowServiceDeployment) -> str:
         arn = self._required(step.deployment)
-        seen: list[str | None] = [None]
+        seen = self._reported("ecs.stage", arn, "stage")
 
         def look() -> None:
             view = self._native_view(arn, seen)
@@ -110,7 +110,7 @@ class Controlled:
 
     def answer_hook(self, step: AnswerLifecycleHook) -> str:
         arn = self._required(step.deployment)
-        view = self._native_view(arn, [None])
+        view = self._native_view(arn, self._reported("ecs.stage", arn, "stage"))
         if view.status == "SUCCESSFUL" or stage_index(view.stage) > stage_index(step.stage):
             return f"the hook at {step.stage} was answered already (ECS is at {view.stage or view.status})"
         if not view.awaiting:
@@ -184,7 +184,7 @@ class Controlled:
         if view.stage != seen[0]:
             seen[0] = view.stage
             self.events.emit("ecs.stage", f"ECS: {view.stage} ({view.status}; production "
-                             f"{view.production_weight or 0:g}% on the new revision)", stage=view.stage)
+                             f"{view.production_weight or 0:g}% on the new revision)", stage=view.stage, deployment=arn)
         if view.rolled_back:
             raise GateFailed(f"ECS rolled the deployment back: {view.rollback_reason or view.reason or view.status}")
         if view.status == "STOPPED":
@@ -220,7 +220,7 @@ class Controlled:
 
     def follow_codedeploy(self, step: FollowCodeDeployDeployment) -> str:
         deployment = self._required(step.deployment)
-        seen: list[str | None] = [None]
+        seen = self._reported("codedeploy.event", deployment, "lifecycle_event")
 
         def look() -> None:
             progress = self._codedeploy_progress(deployment, step.cluster, step.service, seen)
@@ -240,7 +240,8 @@ class Controlled:
 
     def continue_codedeploy(self, step: ContinueCodeDeployDeployment) -> str:
         deployment = self._required(step.deployment)
-        progress = self._codedeploy_progress(deployment, step.cluster, step.service, [None])
+        progress = self._codedeploy_progress(deployment, step.cluster, step.service,
+                                             self._reported("codedeploy.event", deployment, "lifecycle_event"))
         if not progress.ready:
             return f"deployment {deployment} is {progress.status}, past the reroute wait already"
         try:
@@ -303,7 +304,8 @@ class Controlled:
         if where != seen[0]:
             seen[0] = where
             self.events.emit("codedeploy.event", f"CodeDeploy: {where} ({progress.status}; production "
-                             f"{progress.replacement_weight:g}% on the replacement)", lifecycle_event=where)
+                             f"{progress.replacement_weight:g}% on the replacement)", lifecycle_event=where,
+                             deployment=deployment)
         if progress.status in ("Failed", "Stopped"):
             raise GateFailed(f"CodeDeploy deployment {deployment} {progress.status.lower()}"
                              + (f": {progress.error}" if progress.error else ""))
@@ -314,6 +316,12 @@ class Controlled:
         self._quietly(lambda: self.actions.codedeploy.stop(deployment, rollback=True))
 
     # --- helpers -----------------------------------------------------------------------------------------
+
+    def _reported(self, event: str, deployment: str, key: str) -> list[str | None]:
+        """Where an earlier step of this run last reported `deployment` to be: a step that starts where the
+        previous one stopped reports only what changes after that (once per stage, not once per step)."""
+        said = [e.get(key) for e in self.events.history if e["event"] == event and e.get("deployment") == deployment]
+        return [said[-1] if said else None]
 
     def _known(self, ref: str) -> str | None:
         """A value or `@step` output, None when that step never produced it (a rollback after a crash)."""
