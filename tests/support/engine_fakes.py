@@ -85,6 +85,7 @@ class _ServiceDeployment:
     status: str = "IN_PROGRESS"
     answered: set[str] = field(default_factory=set)
     rollback_reason: str | None = None
+    looks: int = 0
 
     @property
     def stage(self) -> str | None:
@@ -102,6 +103,7 @@ class FakeNative:
 
     world: EngineWorld
     pauses: set[str] = field(default_factory=set)  # the stages the service's PAUSE hooks wait at
+    looks_per_stage: int = 1  # how many looks ECS stays at each stage
     deployments: dict[str, _ServiceDeployment] = field(default_factory=dict)
     _on_stage: dict[str, list[Callable[[], None]]] = field(default_factory=dict)
     _rolls_back_at: dict[str, str] = field(default_factory=dict)
@@ -165,6 +167,9 @@ class FakeNative:
             self._live(d.previous)
             return
         if d.status != "IN_PROGRESS" or d.awaiting():
+            return
+        d.looks += 1
+        if d.index >= 0 and d.looks % self.looks_per_stage:
             return
         if d.index == len(STAGES) - 1:
             d.status = "SUCCESSFUL"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from bluegreen.domain.codedeploy import AppSpec
 from bluegreen.domain.deployment import Status
 from bluegreen.domain.native import STAGES
 from bluegreen.domain.plan import Plan
@@ -87,17 +88,32 @@ def billing(*, waits: bool = True) -> tuple[Bench, Plan]:
 # --- following ECS and answering its hooks ------------------------------------------------------------
 
 
-def test_following_ecs_reports_each_stage_it_reaches_and_ends_on_the_new_revision():
+def test_following_ecs_reports_each_of_its_stages_once_and_ends_on_the_new_revision():
     bench, plan = checkout(hook=False)
 
     bench.run(bench.executor(plan))
 
-    lines = bench.emitted("ecs.stage")
-    stages = [line.split(":")[1].split()[0] for line in lines]
-    assert list(dict.fromkeys(stages)) == list(STAGES) and len(set(lines)) == len(lines)  # changes, not polls
-    assert lines[-1] == "ECS: CLEAN_UP (SUCCESSFUL; production 100% on the new revision)"
+    assert [line.split(":")[1].split()[0] for line in bench.emitted("ecs.stage")] == list(STAGES)
     assert bench.world.task_definition == NEW_CHECKOUT and bench.world.weights[RULE] == {PRIMARY: 0, ALTERNATE: 100}
     assert bench.world.calls == [("start", NEW_CHECKOUT, 2)]  # never answered, never stopped
+
+
+def test_a_stage_ecs_is_still_at_when_the_next_step_starts_is_not_reported_again():
+    bench, plan = checkout(hook=False)
+    bench.native.looks_per_stage = 3
+
+    bench.run(bench.executor(plan))
+
+    assert [line.split(":")[1].split()[0] for line in bench.emitted("ecs.stage")] == list(STAGES)
+
+
+def test_codedeploy_s_lifecycle_events_are_reported_once_each_across_its_steps():
+    bench, plan = billing()
+
+    bench.run(bench.executor(plan))
+
+    where = [line.split(":")[1].split(" (")[0].strip() for line in bench.emitted("codedeploy.event")]
+    assert len(set(where)) == len(where), where
 
 
 def test_at_the_pause_hook_the_gates_are_held_for_the_bake_then_ecs_is_told_to_continue():
@@ -364,3 +380,45 @@ def test_pause_before_shift_on_codedeploy_pauses_at_the_reroute_wait():
 
     assert outcome.ending is Ending.PAUSED
     assert plan.steps[outcome.record.next_step].id == "continue-codedeploy-deployment"
+
+
+# --- a whole run that fails, end to end ----------------------------------------------------------------
+
+
+def test_a_run_whose_watch_fails_in_the_production_shift_is_rolled_back_once_and_verified():
+    bench, plan = checkout()
+    bench.native.on_stage("PRODUCTION_TRAFFIC_SHIFT", lambda: bench.world.alarm_states.update({"checkout-5xx": "ALARM"}))
+    run, _ = runner(bench, plan)
+
+    outcome = run.run(running_record(checkout_spec(), plan, bench.clock))
+
+    assert outcome.ending is Ending.ROLLED_BACK, outcome
+    assert [c for c in bench.world.calls if c[0] == "stop"] == [("stop", "sd-1")]  # the inverse waits, not stops again
+    assert bench.world.task_definition == CHECKOUT_TD and bench.world.weights[RULE] == {PRIMARY: 100, ALTERNATE: 0}
+    assert bench.emitted("rollback.verified") == [
+        "verified: checkout back on checkout:3; checkout takes all of production and is healthy"]
+
+
+def test_after_ecs_rolled_back_by_itself_the_inverse_waits_for_it_without_asking_again():
+    bench, plan = checkout()
+    bench.native.rolls_back_at("BAKE_TIME", "circuit breaker: 2 tasks failed to start")
+    executor = bench.executor(plan)
+    with pytest.raises(StepFailed, match="circuit breaker"):
+        bench.run(executor)
+
+    result = executor.run_step(plan.step("start-service-deployment").inverse(), rollback=True)
+
+    assert "ROLLBACK_SUCCESSFUL" in result.detail
+    assert not [c for c in bench.world.calls if c[0] == "stop"]
+
+
+def test_killed_before_the_codedeploy_start_was_journaled_the_rollback_finds_the_active_deployment():
+    bench, plan = billing()
+    executor = bench.executor(plan)
+    bench.run(executor, through="register-task-definition")
+    bench.codedeploy.start_in("billing", "billing-dg", "", AppSpec(NEW_BILLING, "billing", 8080), "lost")  # unjournaled
+    resumed = bench.executor(plan, outputs={"register-task-definition": NEW_BILLING})
+
+    resumed.run_step(plan.step("start-codedeploy-deployment").inverse(), rollback=True)
+
+    assert bench.world.calls[-1] == ("stop", "d-00000001", True)

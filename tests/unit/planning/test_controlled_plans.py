@@ -136,6 +136,13 @@ def test_a_linear_shift_budgets_ecs_s_step_waits():
     assert budget(plan, "shift") == 60.0 + 370.0 + 300.0  # the hook's hold, the shift, ECS's bake time
 
 
+def test_a_canary_shift_budgets_ecs_s_wait_before_the_rest():
+    shift = checkout_plan(native("CANARY", canary=(10.0, 3.0))).step("ecs-post-production-traffic-shift")
+
+    assert "canary: 10%, the rest after 3 min" in shift.describe()
+    assert shift.budget() == 180.0 + 10.0 and shift.deadline == 180.0 + 600.0
+
+
 def test_hooks_before_scale_up_and_after_the_production_shift_are_each_followed_to_and_answered():
     hook = NativeHook(stages=("PRE_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT"), target_type="PAUSE",
                       timeout_minutes=20, timeout_action="CONTINUE")
