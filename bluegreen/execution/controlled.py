@@ -110,7 +110,20 @@ class Controlled:
 
     def answer_hook(self, step: AnswerLifecycleHook) -> str:
         arn = self._required(step.deployment)
-        view = self._native_view(arn, self._reported("ecs.stage", arn, "stage"))
+        seen = self._reported("ecs.stage", arn, "stage")
+        view = self._native_view(arn, seen)
+
+        def settled() -> None:
+            # At the hook's stage with none awaiting: our CONTINUE reached ECS before a kill (it moves on in a
+            # moment), or ECS has not marked the hook AWAITING_ACTION yet. Wait for either, never fail on it.
+            nonlocal view
+            view = self._native_view(arn, seen)
+            if not (view.awaiting or view.status == "SUCCESSFUL" or stage_index(view.stage) > stage_index(step.stage)):
+                raise NotYet(f"ECS is at {view.stage} ({view.status}) with no PAUSE hook awaiting action")
+
+        if not view.awaiting and stage_index(view.stage) == stage_index(step.stage):
+            self.wait(settled, what=f"ECS's PAUSE hook at {step.stage}", deadline=step.timeout,
+                      interval=step.interval)
         if view.status == "SUCCESSFUL" or stage_index(view.stage) > stage_index(step.stage):
             return f"the hook at {step.stage} was answered already (ECS is at {view.stage or view.status})"
         if not view.awaiting:
