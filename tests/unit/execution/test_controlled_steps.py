@@ -422,3 +422,32 @@ def test_killed_before_the_codedeploy_start_was_journaled_the_rollback_finds_the
     resumed.run_step(plan.step("start-codedeploy-deployment").inverse(), rollback=True)
 
     assert bench.world.calls[-1] == ("stop", "d-00000001", True)
+
+
+# --- resumed after a kill ---------------------------------------------------------------------------------
+
+
+def test_a_resumed_answer_whose_continue_reached_ecs_before_the_kill_is_not_a_failure():
+    bench, plan = checkout()
+    bench.native.looks_per_stage = 3  # after CONTINUE, ECS stays at the stage a moment with no hook awaiting
+    executor = bench.executor(plan)
+    bench.run(executor, through="answer-post-test-traffic-shift-hook")  # ... then killed before it was journaled
+    resumed = bench.executor(plan, outputs=executor.outputs)
+
+    result = resumed.run_step(plan.step("answer-post-test-traffic-shift-hook"))
+
+    assert result.detail.startswith("the hook at POST_TEST_TRAFFIC_SHIFT was answered already")
+    assert bench.world.calls.count(("resume", HOOK, "CONTINUE")) == 1
+
+
+def test_a_resumed_answer_whose_continue_was_lost_holds_the_gates_and_answers_again():
+    bench, plan = checkout()
+    executor = bench.executor(plan)
+    bench.run(executor, through="ecs-to-post-test-traffic-shift-hook")  # killed while holding the gates
+    resumed = bench.executor(plan, outputs=executor.outputs)
+    held_from = bench.clock.now
+
+    resumed.run_step(plan.step("answer-post-test-traffic-shift-hook"))
+
+    assert bench.clock.now - held_from == pytest.approx(60.0)
+    assert bench.world.calls[-1] == ("resume", HOOK, "CONTINUE")
