@@ -67,10 +67,22 @@ class Controlled:
 
         self.gates.wait_until(patient, what=what, deadline=deadline, interval=interval, report=report)
 
-    def watch(self, watch: Watch) -> None:
-        """One look at a stretch's gates (GateFailed when one fails)."""
-        if watch.alarms or watch.target_group_arns or watch.probe:
-            self.gates.bake(0.0, 1.0, watch.alarms, watch.target_group_arns, watch.probe)
+    def watch(self, watch: Watch, misses: list[int]) -> None:
+        """One look at a stretch's gates (GateFailed when one fails). `misses` counts the probe's failures in
+        a row across one step's looks: one is tolerated, as in a bake (a count that started afresh at every
+        look let a probe that always failed pass)."""
+        if watch.alarms or watch.target_group_arns:
+            self.gates.bake(0.0, 1.0, watch.alarms, watch.target_group_arns, None)
+        if watch.probe is None:
+            return
+        try:
+            self.gates.check_probe(watch.probe)
+        except NotYet as failed:
+            misses[0] += 1
+            if misses[0] > 1:
+                raise GateFailed(f"probe failed {misses[0]} times in a row: {failed}") from None
+        else:
+            misses[0] = 0
 
     def hold(self, watch: Watch, interval: float) -> None:
         """The gates held for `watch.hold` seconds, metric gates included."""
@@ -89,6 +101,7 @@ class Controlled:
     def follow_native(self, step: FollowServiceDeployment) -> str:
         arn = self._required(step.deployment)
         seen = self._reported("ecs.stage", arn, "stage")
+        misses = [0]
 
         def look() -> None:
             view = self._native_view(arn, seen)
@@ -97,7 +110,7 @@ class Controlled:
             if view.awaiting and not (step.at_hook and view.stage == step.until):
                 self._answer_unplanned(arn, view.stage, view.awaiting, step.watch)
             try:
-                self.watch(step.watch)
+                self.watch(step.watch, misses)
             except GateFailed as failed:
                 self._stop_native(arn, str(failed))
                 raise
@@ -234,13 +247,14 @@ class Controlled:
     def follow_codedeploy(self, step: FollowCodeDeployDeployment) -> str:
         deployment = self._required(step.deployment)
         seen = self._reported("codedeploy.event", deployment, "lifecycle_event")
+        misses = [0]
 
         def look() -> None:
             progress = self._codedeploy_progress(deployment, step.cluster, step.service, seen)
             if _codedeploy_reached(progress, step.until):
                 return
             try:
-                self.watch(step.watch)
+                self.watch(step.watch, misses)
             except GateFailed as failed:
                 self._stop_codedeploy(deployment, str(failed))
                 raise
