@@ -4,7 +4,9 @@ AWS's own rollback (in flight, after success, after a crash), verifying it, and 
 
 from __future__ import annotations
 
+import http.server
 import io
+import threading
 from dataclasses import dataclass, field
 
 import pytest
@@ -451,3 +453,44 @@ def test_a_resumed_answer_whose_continue_was_lost_holds_the_gates_and_answers_ag
 
     assert bench.clock.now - held_from == pytest.approx(60.0)
     assert bench.world.calls[-1] == ("resume", HOOK, "CONTINUE")
+
+
+# --- the HTTP probe while AWS moves traffic ---------------------------------------------------------------
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.send_response(type(self).status)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def probed():
+    """A loopback HTTP endpoint for the probe; set `.status` to what it answers."""
+    answers = type("Answers", (_Answers,), {"status": 200})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), answers)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
+    yield answers, f"http://127.0.0.1:{server.server_port}/health"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_probe_failing_poll_after_poll_while_ecs_moves_production_stops_the_deployment(probed):
+    answers, url = probed
+    plan = checkout_plan(health={"checks": ["target-health", "alarms", "http"], "alarms": ["checkout-5xx"],
+                                 "http": {"url": url}, "deadline": "10m", "bake": "1m"})
+    bench = Bench(EngineWorld(), pauses={"POST_TEST_TRAFFIC_SHIFT"})
+    bench.native.looks_per_stage = 3
+    bench.native.on_stage("PRODUCTION_TRAFFIC_SHIFT", lambda: setattr(answers, "status", 503))
+
+    with pytest.raises(StepFailed, match="probe failed 2 times in a row"):
+        bench.run(bench.executor(plan))
+
+    assert bench.world.calls[-1] == ("stop", "sd-1")
+    assert bench.journal.entries[-1]["step"] == "ecs-post-production-traffic-shift"
