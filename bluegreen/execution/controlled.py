@@ -24,6 +24,7 @@ from bluegreen.domain.native import stage_index
 from bluegreen.errors import StepFailed
 from bluegreen.events import Events
 from bluegreen.execution.gates import GateFailed, Gates, NotYet
+from bluegreen.execution.metric_gate import MetricGateFailed, MetricWatch
 
 # A poll whose read fails (past botocore's own retries) is tried again this many times in a row before
 # the step fails: AWS having a bad moment is no reason to give up following a deployment.
@@ -67,12 +68,18 @@ class Controlled:
 
         self.gates.wait_until(patient, what=what, deadline=deadline, interval=interval, report=report)
 
-    def watch(self, watch: Watch, misses: list[int]) -> None:
+    def watch(self, watch: Watch, misses: list[int], metrics: MetricWatch | None = None) -> None:
         """One look at a stretch's gates (GateFailed when one fails). `misses` counts the probe's failures in
         a row across one step's looks: one is tolerated, as in a bake (a count that started afresh at every
-        look let a probe that always failed pass)."""
+        look let a probe that always failed pass). `metrics`, one per step, judges the metric gates every
+        metric interval (a breach fails like any gate, so AWS's deployment is stopped)."""
         if watch.alarms or watch.target_group_arns:
             self.gates.bake(0.0, 1.0, watch.alarms, watch.target_group_arns, None)
+        if metrics is not None:
+            try:
+                metrics.tick(self.gates.clock())
+            except MetricGateFailed as failed:
+                raise GateFailed(str(failed)) from None
         if watch.probe is None:
             return
         try:
@@ -101,7 +108,7 @@ class Controlled:
     def follow_native(self, step: FollowServiceDeployment) -> str:
         arn = self._required(step.deployment)
         seen = self._reported("ecs.stage", arn, "stage")
-        misses = [0]
+        misses, metrics = [0], self.gates._metric_watch(step.watch.metrics)
 
         def look() -> None:
             view = self._native_view(arn, seen)
@@ -110,7 +117,7 @@ class Controlled:
             if view.awaiting and not (step.at_hook and view.stage == step.until):
                 self._answer_unplanned(arn, view.stage, view.awaiting, step.watch)
             try:
-                self.watch(step.watch, misses)
+                self.watch(step.watch, misses, metrics)
             except GateFailed as failed:
                 self._stop_native(arn, str(failed))
                 raise
@@ -247,14 +254,14 @@ class Controlled:
     def follow_codedeploy(self, step: FollowCodeDeployDeployment) -> str:
         deployment = self._required(step.deployment)
         seen = self._reported("codedeploy.event", deployment, "lifecycle_event")
-        misses = [0]
+        misses, metrics = [0], self.gates._metric_watch(step.watch.metrics)
 
         def look() -> None:
             progress = self._codedeploy_progress(deployment, step.cluster, step.service, seen)
             if _codedeploy_reached(progress, step.until):
                 return
             try:
-                self.watch(step.watch, misses)
+                self.watch(step.watch, misses, metrics)
             except GateFailed as failed:
                 self._stop_codedeploy(deployment, str(failed))
                 raise
