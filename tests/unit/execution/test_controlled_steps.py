@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from bluegreen.domain.analysis import BakeMetrics, MetricGate, MetricRef
 from bluegreen.domain.codedeploy import AppSpec
 from bluegreen.domain.deployment import Status
 from bluegreen.domain.native import STAGES
@@ -490,6 +491,39 @@ def test_a_probe_failing_poll_after_poll_while_ecs_moves_production_stops_the_de
     bench.native.on_stage("PRODUCTION_TRAFFIC_SHIFT", lambda: setattr(answers, "status", 503))
 
     with pytest.raises(StepFailed, match="probe failed 2 times in a row"):
+        bench.run(bench.executor(plan))
+
+    assert bench.world.calls[-1] == ("stop", "sd-1")
+    assert bench.journal.entries[-1]["step"] == "ecs-post-production-traffic-shift"
+
+
+# --- metric gates while AWS moves traffic -----------------------------------------------------------------
+
+
+class Errors:
+    """CloudWatch's answer to every metric query: `now`, whatever was asked."""
+
+    now: float = 0.0
+
+    def value(self, metrics, expression, start, end) -> float:
+        return self.now
+
+
+def test_a_metric_gate_breached_while_ecs_moves_production_stops_the_deployment():
+    bench, plan = checkout(hook=False)
+    gate = MetricGate(name="checkout-errors", metrics={"errors": MetricRef(namespace="Shop", name="Errors",
+                                                                          stat="Sum")}, at_most=5.0)
+    metrics = BakeMetrics(gates=[gate], interval=30.0)
+    plan = plan.model_copy(update={"steps": [
+        s.model_copy(update={"watch": s.watch.model_copy(update={"metrics": metrics})})
+        if s.id == "ecs-post-production-traffic-shift" else s for s in plan.steps]})
+    errors = Errors()
+    bench.gates = Gates(bench.world, clock=bench.clock.clock, sleep=bench.clock.sleep, metrics=errors,
+                        wall_clock=bench.clock.wall)
+    bench.native.looks_per_stage = 3
+    bench.native.on_stage("PRODUCTION_TRAFFIC_SHIFT", lambda: setattr(errors, "now", 40.0))
+
+    with pytest.raises(StepFailed, match="metric checkout-errors .* = 40: above"):
         bench.run(bench.executor(plan))
 
     assert bench.world.calls[-1] == ("stop", "sd-1")
