@@ -160,7 +160,9 @@ def _native_stretches(ctx: Context, service: LiveService, setup: NativeSetup, li
     for until, phase, what, watch, expected, deadline in milestones:
         for stage in [s for s in pauses if stage_index(s) <= stage_index(until)]:
             pauses.remove(stage)
-            steps += _pause_at(ctx, setup, stage, live, idle, common)
+            # following ECS to a hook at a milestone covers that milestone's stretch: its phase, watch and time
+            stretch = (phase, watch, expected, deadline) if stage == until else None
+            steps += _pause_at(ctx, setup, stage, live, idle, common, stretch)
             if stage == until:
                 break
         else:
@@ -177,7 +179,7 @@ def _native_stretches(ctx: Context, service: LiveService, setup: NativeSetup, li
 
 
 def _pause_at(ctx: Context, setup: NativeSetup, stage: str, live: list[TargetGroup], idle: list[TargetGroup],
-              common: dict) -> list[Step]:
+              common: dict, stretch: tuple[str, Watch, float, float] | None = None) -> list[Step]:
     """Follow ECS to a PAUSE hook, then answer it: our gates over what has traffic by then, then CONTINUE."""
     h = ctx.health
     index = stage_index(stage)
@@ -188,11 +190,12 @@ def _pause_at(ctx: Context, setup: NativeSetup, stage: str, live: list[TargetGro
     hook = next(x for x in setup.hooks if x.pauses and stage in {HOOK_STAGE_AT.get(s, s) for s in x.stages})
     ctx.gates.append(f"at ECS's PAUSE hook {stage}: {gate.describe()} for {format_duration(gate.hold)}, then "
                      "CONTINUE (ROLLBACK on a failure)")
+    phase, watch, expected, deadline = stretch or (
+        "rollout", _watch(ctx, []), 15.0, h.deadline + (setup.shift_seconds() if production else 0))
     return [
-        FollowServiceDeployment(id=f"ecs-to-{_slug(stage)}-hook", phase="rollout", until=stage, at_hook=True,
-                                what=f"ECS reaches its PAUSE hook at {stage} and waits", watch=_watch(ctx, []),
-                                expected=15.0, deadline=h.deadline + (setup.shift_seconds() if production else 0),
-                                **common),
+        FollowServiceDeployment(id=f"ecs-to-{_slug(stage)}-hook", phase=phase, until=stage, at_hook=True,
+                                what=f"ECS reaches its PAUSE hook at {stage} and waits", watch=watch,
+                                expected=expected, deadline=deadline, **common),
         AnswerLifecycleHook(id=f"answer-{_slug(stage)}-hook", phase="shift" if tested else "rollout", stage=stage,
                             gate=gate, timeout=60 * hook.timeout_minutes, timeout_action=hook.timeout_action,
                             **common),
