@@ -106,6 +106,23 @@ def test_each_strategy_gets_its_engine_and_only_its_engine_scoped_to_the_service
     assert not {"elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"} & actions(native)
 
 
+def test_an_auto_one_service_ecs_spec_is_told_to_name_the_engine_strategy(capsys, tmp_path):
+    from bluegreen.cli.main import main
+
+    auto = tmp_path / "checkout.yaml"
+    auto.write_text((REPO / "deployments" / "checkout.yaml").read_text().replace("strategy: ecs-native",
+                                                                                  "strategy: auto"))
+    capsys.readouterr()
+
+    assert main(["iam-policy", str(auto)]) == 0
+    assert main(["iam-policy", str(REPO / "deployments" / "checkout.yaml")]) == 0
+
+    err = capsys.readouterr().err
+    assert err.count("note:") == 1
+    assert "checkout: strategy auto is taken as ecs-task-definition-swap offline" in err
+    assert "`strategy: ecs-native` or `ecs-codedeploy`" in err
+
+
 def test_every_action_of_every_example_policy_is_an_operation_of_botocores_service_model():
     import botocore.session
 

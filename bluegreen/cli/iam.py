@@ -42,4 +42,21 @@ def iam_policy(runtime: Any, paths: tuple[str, ...], plan_only: bool, account_id
         for spec in specs:
             for group in groups(spec, plan_only=plan_only, account=account_id, region=region):
                 click.echo(f"{spec.service}: {group.sid}: {', '.join(group.actions)}: {group.why}", err=True)
+    for spec in specs:
+        note = auto_note(spec)
+        if note:
+            click.echo(f"note: {note}", err=True)
     click.echo(json.dumps(policy(specs, plan_only=plan_only, account=account_id, region=region), indent=indent))
+
+
+def auto_note(spec: Any) -> str | None:
+    """Offline, `auto` cannot see that AWS deploys a one-service ECS spec itself (discovery would pick
+    ecs-native or ecs-codedeploy): say how to get those engines' permissions."""
+    from bluegreen.domain.spec import Strategy
+    from bluegreen.iam.policy import strategy_of
+
+    if spec.strategy is not Strategy.AUTO or strategy_of(spec) is not Strategy.ECS_TASK_DEFINITION:
+        return None
+    return (f"{spec.service}: strategy auto is taken as ecs-task-definition-swap offline; if the service is on ECS's "
+            "built-in blue/green or the CODE_DEPLOY controller, set `strategy: ecs-native` or `ecs-codedeploy` "
+            "for the permissions of AWS's engine")
