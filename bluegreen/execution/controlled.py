@@ -108,7 +108,7 @@ class Controlled:
     def follow_native(self, step: FollowServiceDeployment) -> str:
         arn = self._required(step.deployment)
         seen = self._reported("ecs.stage", arn, "stage")
-        misses, metrics = [0], self.gates._metric_watch(step.watch.metrics)
+        misses, metrics = [0], self.gates.metric_watch(step.watch.metrics)
 
         def look() -> None:
             view = self._native_view(arn, seen)
@@ -254,7 +254,7 @@ class Controlled:
     def follow_codedeploy(self, step: FollowCodeDeployDeployment) -> str:
         deployment = self._required(step.deployment)
         seen = self._reported("codedeploy.event", deployment, "lifecycle_event")
-        misses, metrics = [0], self.gates._metric_watch(step.watch.metrics)
+        misses, metrics = [0], self.gates.metric_watch(step.watch.metrics)
 
         def look() -> None:
             progress = self._codedeploy_progress(deployment, step.cluster, step.service, seen)

@@ -171,7 +171,7 @@ class Gates:
              probe: Probe | None, tolerated_probe_failures: int = 1, metrics: BakeMetrics | None = None) -> None:
         end = self.clock() + duration
         probe_failures = 0
-        watch = self._metric_watch(metrics)
+        watch = self.metric_watch(metrics)
         while True:
             if watch is not None:
                 watch.tick(self.clock())
@@ -197,7 +197,7 @@ class Gates:
                 return
             self.sleep(min(interval, remaining))
 
-    def _metric_watch(self, metrics: BakeMetrics | None) -> MetricWatch | None:
+    def metric_watch(self, metrics: BakeMetrics | None) -> MetricWatch | None:
         if metrics is None or not metrics.gates:
             return None
         if self.metrics is None:

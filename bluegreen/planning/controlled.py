@@ -30,7 +30,7 @@ from bluegreen.planning.compute.ecs import current, desired_count, find_service,
 from bluegreen.planning.context import Context, Refused, decide
 from bluegreen.planning.controllers import restore_scaling
 from bluegreen.planning.gates import preflight
-from bluegreen.planning.shift import _metric_watch
+from bluegreen.planning.shift import metric_watch
 
 # The spec's Lambda hooks that CodeDeploy runs itself, by the AppSpec lifecycle event of their stage.
 APPSPEC_EVENTS = {HookStage.AFTER_HEALTHY: "AfterInstall", HookStage.AFTER_TEST_TRAFFIC: "AfterAllowTestTraffic",
@@ -53,7 +53,7 @@ def _watch(ctx: Context, target_groups: list[TargetGroup], *, probe: bool = Fals
     """bluegreen's gates over a stretch: the spec's alarms, then what has traffic by then."""
     tgs = [tg.arn for tg in target_groups] if ctx.checks_enabled(Check.TARGET_HEALTH) else []
     return Watch(alarms=ctx.alarms(), target_group_arns=tgs, probe=ctx.probe() if probe else None,
-                 metrics=_metric_watch(ctx) if metrics else None, hold=hold)
+                 metrics=metric_watch(ctx) if metrics else None, hold=hold)
 
 
 def _shift_unused(ctx: Context, engine: str) -> None:

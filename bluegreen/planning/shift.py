@@ -64,10 +64,10 @@ def bake(ctx: Context, step_id: str, phase: Literal["shift", "verify"], target_g
     watched = target_group_arns if ctx.checks_enabled(Check.TARGET_HEALTH) else []
     return Bake(id=step_id, phase=phase, duration=hold, alarms=ctx.alarms(), target_group_arns=list(watched),
                 probe=ctx.probe(), interval=min(ctx.health.interval, hold or 1.0), reason=reason,
-                metrics=_metric_watch(ctx) if phase == "shift" else None)
+                metrics=metric_watch(ctx) if phase == "shift" else None)
 
 
-def _metric_watch(ctx: Context) -> BakeMetrics | None:
+def metric_watch(ctx: Context) -> BakeMetrics | None:
     """The analysis section's metric gates and how often they are judged (nothing without one)."""
     analysis = ctx.spec.analysis
     gates = metric_gates(ctx)
