@@ -12,7 +12,9 @@ from bluegreen.cli.main import main
 from bluegreen.local.seed_controlled import CodeDeploySeed
 from bluegreen.state.local import LocalStore
 
-from support.engines import codedeploy_deployments, harness, healthy, listener_split, revision, seeded, started
+from support.engines import (
+    codedeploy_deployments, harness, healthy, listener_split, revision, seeded, terminated_at,
+)
 
 BILLING = {"billing": 100, "billing-2": 0}  # the production listener with everything on the original
 
@@ -140,17 +142,9 @@ def test_auto_picks_ecs_codedeploy_and_a_target_group_swap_is_refused_with_what_
 
 def test_sigterm_mid_deploy_stops_codedeploy_deployment_with_rollback(scaled_aws, workdir):
     path = on_codedeploy(scaled_aws, workdir)
-    deploy = started("deploy", str(path), "--image-tag", "v2")
-    try:
-        for line in deploy.stdout:  # type: ignore[union-attr]
-            if line.startswith("{") and json.loads(line).get("step") == "continue-codedeploy-deployment":
-                deploy.send_signal(signal.SIGTERM)
-                break
-        out, err = deploy.communicate(timeout=120)
-    finally:
-        deploy.kill()
+    code, err = terminated_at("continue-codedeploy-deployment", "deploy", str(path), "--image-tag", "v2")
 
-    assert deploy.returncode == 1, err
+    assert code == 1, err
     assert "interrupted" in err and "Traffic is back" in err
     assert listener_split(scaled_aws, production_listener(scaled_aws)) == BILLING
     assert ours(scaled_aws)["status"] == "Stopped"

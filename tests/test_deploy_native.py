@@ -13,7 +13,7 @@ from bluegreen.local.seed_controlled import NativeSeed
 from bluegreen.state.local import LocalStore
 
 from support.engines import (
-    harness, healthy, production_rule, revision, rule_split, seeded, service_deployments, started,
+    harness, healthy, production_rule, revision, rule_split, seeded, service_deployments, terminated_at,
 )
 
 CHECKOUT = {"checkout": 100, "checkout-alt": 0}  # the production rule with everything on the primary
@@ -160,17 +160,9 @@ def test_a_native_service_given_a_task_definition_swap_is_refused_with_what_was_
 
 def test_sigterm_mid_deploy_stops_ecs_deployment_with_rollback(scaled_aws, workdir):
     path = on_native(scaled_aws, workdir)
-    deploy = started("deploy", str(path), "--image-tag", "v2")
-    try:
-        for line in deploy.stdout:  # type: ignore[union-attr]
-            if line.startswith("{") and json.loads(line).get("step") == "ecs-bake-time":
-                deploy.send_signal(signal.SIGTERM)
-                break
-        out, err = deploy.communicate(timeout=120)
-    finally:
-        deploy.kill()
+    code, err = terminated_at("ecs-bake-time", "deploy", str(path), "--image-tag", "v2")
 
-    assert deploy.returncode == 1, err
+    assert code == 1, err
     assert "interrupted" in err and "Traffic is back" in err
     assert rule_split(scaled_aws, production_rule(scaled_aws, "checkout")) == CHECKOUT
     assert revision(scaled_aws, "checkout") == "checkout:1"
@@ -223,3 +215,18 @@ def test_a_pause_before_the_shift_is_refused_when_ecs_has_no_pause_hook_to_hold_
 
     assert "nowhere to pause before production traffic moves" in capsys.readouterr().err
     assert service_deployments(realistic_aws, "checkout") == [] and revision(realistic_aws, "checkout") == "checkout:1"
+
+
+def test_kill_9_after_the_hook_was_answered_then_resume_follows_ecs_to_the_end(scaled_aws, workdir):
+    path = on_native(scaled_aws, workdir)
+    killed = harness("deploy", str(path), "--image-tag", "v2",
+                     kill_after="bluegreen.execution.controlled:Controlled.answer_hook")
+    assert killed.returncode == -signal.SIGKILL
+
+    resumed = harness("resume", "checkout")
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert rule_split(scaled_aws, production_rule(scaled_aws, "checkout")) == {"checkout": 0, "checkout-alt": 100}
+    assert revision(scaled_aws, "checkout") == "checkout:2"
+    assert service_deployments(scaled_aws, "checkout")[0]["status"] == "SUCCESSFUL"
+    assert LocalStore(".bluegreen").read("checkout") is None

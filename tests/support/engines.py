@@ -4,7 +4,9 @@ subprocess on the emulator's scaled clock (for SIGTERM and kill -9)."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -112,7 +114,16 @@ def harness(*args: str, kill_after: str | None = None, timeout: float = 120) -> 
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def started(*args: str) -> subprocess.Popen[str]:
-    """The CLI in a subprocess on the scaled clock, its JSON events on stdout as they come."""
-    return subprocess.Popen([sys.executable, "-m", "bluegreen.local.harness", *args, "--events", "json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+def terminated_at(step: str, *args: str) -> tuple[int, str]:
+    """The CLI in a subprocess on the scaled clock, sent SIGTERM once `step` starts: (exit code, stderr)."""
+    deploy = subprocess.Popen([sys.executable, "-m", "bluegreen.local.harness", *args, "--events", "json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        for line in deploy.stdout:  # type: ignore[union-attr]
+            if line.startswith("{") and json.loads(line).get("step") == step:
+                deploy.send_signal(signal.SIGTERM)
+                break
+        _, err = deploy.communicate(timeout=120)
+    finally:
+        deploy.kill()
+    return deploy.returncode, err
