@@ -492,3 +492,19 @@ def test_the_pair_found_in_memory_is_a_target_group_swap_with_its_weights_noted(
     route = found.traffic.value[0].value[0].value  # type: ignore[index,union-attr]
     assert [(f.key, f.value, f.trailing) for f in route][-2:] == [
         ("blue_target_group", "shop-blue", "weight 100 now"), ("green_target_group", "shop-green", "weight 0 now")]
+
+
+def test_init_from_a_service_ecs_deploys_blue_green_itself_writes_an_ecs_native_spec_that_plans_clean(
+        realistic_aws, workdir, capsys):
+    from bluegreen.local.seed_controlled import NativeSeed
+
+    seed_example(realistic_aws, workdir, "checkout", engine=NativeSeed(strategy="LINEAR", linear=(20, 1)))
+
+    assert main(["init", "--cluster", "prod", "--service", "checkout"]) == EXIT_OK
+
+    spec = generated(workdir, "checkout")
+    assert spec["strategy"] == "ecs-native" and spec["traffic"] == {"target_group": "checkout"}
+    assert spec["shift"] == {"mode": "all-at-once"}
+    text = (workdir / "deployments" / "checkout.yaml").read_text()
+    assert "built-in LINEAR" in text and "checkout-alt" in text
+    plans_clean(workdir / "deployments" / "checkout.yaml", capsys)

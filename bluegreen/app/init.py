@@ -6,9 +6,10 @@ The walk starts from an ECS service (one, or one per color), an Auto Scaling gro
 Route53 weighted record, and follows what AWS says: the service's target groups, their load
 balancers, the listeners and rules forwarding to them, the other color, the task definition's
 container and image, the alarms whose dimensions name any of these. What it finds decides the
-strategy, written explicitly with the reason beside it. A service that another deployment
-controller swaps (CodeDeploy, EXTERNAL, ECS's built-in blue/green) is refused (exit 2): bluegreen
-never edits it, and a spec that plans with an error helps nobody.
+strategy, written explicitly with the reason beside it. One service under ECS's built-in blue/green
+is written as `ecs-native`. A service that another deployment controller swaps (CodeDeploy,
+EXTERNAL) is refused (exit 2) with what to write instead: init does not look for CodeDeploy's group,
+and a spec that plans with an error helps nobody.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 from bluegreen.app import init_facts as facts
 from bluegreen.app.init_document import canary
 from bluegreen.app.init_facts import Forwarder
-from bluegreen.app.init_stacks import Stack, asg_stacks, ecs_stacks, refuse_foreign_controller
+from bluegreen.app.init_stacks import Stack, asg_stacks, ecs_stacks, is_native, refuse_foreign_controller
 from bluegreen.domain.spec import Strategy
 from bluegreen.errors import InvalidInput
 from bluegreen.specfiles.writer import Document, Field, Item, render
@@ -151,6 +152,8 @@ class _Elb:
 def _ecs(reads: Reads, request: InitRequest, elb: _Elb) -> Found:
     cluster = request.cluster or ""
     named = _ecs_named(reads, cluster, list(request.services))
+    if len(named) == 1 and is_native(named[0]):
+        return _native(reads, elb, request, named[0])
     if len(named) == 1:
         partner, route_forwarders = _ecs_partner(reads, elb, cluster, named[0])
         if partner is None:
@@ -179,7 +182,7 @@ def _ecs_named(reads: Reads, cluster: str, names: list[str]) -> list[dict[str, A
     for name in names:
         if name not in found:
             raise InvalidInput(f"ECS service {name} not found in cluster {cluster} (region {reads.region})")
-        refuse_foreign_controller(found[name], cluster)
+        refuse_foreign_controller(found[name], cluster, native_ok=len(names) == 1)
     return [found[n] for n in names]
 
 
@@ -234,6 +237,28 @@ def _routes(elb: _Elb, pair: list[Forwarder], stacks: list[Stack]) -> tuple[Fiel
         traffic.append(Field("test_listener", (Field("port", test.port),), comment=test_why))
     labels = ", ".join(f.label for f in routes)
     return Field("traffic", tuple(traffic)), f"{labels} (a forward to both target groups)"
+
+
+def _native(reads: Reads, elb: _Elb, request: InitRequest, service: dict[str, Any]) -> Found:
+    """One service ECS's built-in blue/green deploys: the spec names it and its primary target group."""
+    name, cluster = service["serviceName"], request.cluster or ""
+    lb = next(lb for lb in service.get("loadBalancers", [])
+              if (lb.get("advancedConfiguration") or {}).get("alternateTargetGroupArn"))
+    arn, alternate = lb["targetGroupArn"], lb["advancedConfiguration"]["alternateTargetGroupArn"]
+    elb.target_groups([arn, alternate])
+    stacks = ecs_stacks(reads, cluster, [service], request.container, target_group_arn=arn)
+    strategy = (service.get("deploymentConfiguration") or {}).get("strategy")
+    traffic = Field("traffic", (Field("target_group", elb.name(arn), comment=(
+        f"The primary of ECS service {name}'s pair (its alternate is {elb.name(alternate)}); ECS moves the "
+        "listener rules between them itself.")),))
+    return Found(
+        service=facts.service_name(name), strategy=Strategy.ECS_NATIVE, stacks=stacks, traffic=traffic,
+        why=(f"ECS service {name} is deployed by ECS's built-in {strategy} (advancedConfiguration: alternate "
+             f"target group {elb.name(alternate)}): bluegreen starts ECS's deployment, follows it, gates it at its "
+             "PAUSE hooks and rolls back through ECS."),
+        shift=Field("shift", (Field("mode", "all-at-once"),), comment=(
+            f"Not bluegreen's: ECS moves production traffic as the service's deploymentConfiguration says ({strategy}).")),
+        sources=[f"ECS service {name} in cluster {cluster}"])
 
 
 def _task_definition_swap(reads: Reads, elb: _Elb, request: InitRequest, service: dict[str, Any]) -> Found:

@@ -43,14 +43,26 @@ class Stack:
 # --- ECS ------------------------------------------------------------------------------------------
 
 
-def refuse_foreign_controller(service: dict[str, Any], cluster: str) -> None:
-    """Exit 2 for a service another deployment controller swaps: bluegreen never edits it."""
+def is_native(service: dict[str, Any]) -> bool:
+    """ECS's built-in blue/green with somewhere to put green: `ecs-native` deploys it."""
+    controller = (service.get("deploymentController") or {}).get("type", "ECS")
+    strategy = (service.get("deploymentConfiguration") or {}).get("strategy", "ROLLING")
+    return controller == "ECS" and strategy in FOREIGN_STRATEGIES and any(
+        (lb.get("advancedConfiguration") or {}).get("alternateTargetGroupArn") for lb in service.get("loadBalancers", []))
+
+
+def refuse_foreign_controller(service: dict[str, Any], cluster: str, *, native_ok: bool = False) -> None:
+    """Exit 2 for a service another deployment controller swaps and no spec of `init`'s can drive
+    (`native_ok`: one service under ECS's built-in blue/green is written as `ecs-native`)."""
     name = service["serviceName"]
     controller = (service.get("deploymentController") or {}).get("type", "ECS")
     strategy = (service.get("deploymentConfiguration") or {}).get("strategy", "ROLLING")
+    if native_ok and is_native(service):
+        return
     if controller == "CODE_DEPLOY":
         what = ("the CODE_DEPLOY deployment controller (CodeDeploy swaps it, and ECS refuses a task-definition "
-                "update from anyone else; deploy it with CodeDeploy, or move it to the ECS controller)")
+                "update from anyone else; write a spec with strategy ecs-codedeploy, as deployments/billing.yaml "
+                "does, or move it to the ECS controller)")
     elif controller == "EXTERNAL":
         what = "the EXTERNAL deployment controller (its task sets belong to another tool)"
     elif strategy in FOREIGN_STRATEGIES:
