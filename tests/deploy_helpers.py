@@ -61,12 +61,21 @@ def write_spec(workdir: Path, name: str, *, timings: dict[str, str] = FAST, **ov
     return path
 
 
-def seeded(aws_endpoint: str, path: Path, *, live_color: str = "blue", extras: Extras | None = None) -> dict[str, Any]:
+def engines() -> dict[str, Any]:
+    """The examples AWS's own engines deploy, and how (their worlds need the realistic emulator)."""
+    from bluegreen.local.seed_controlled import CodeDeploySeed, NativeSeed
+
+    return {"checkout": NativeSeed(), "billing": CodeDeploySeed()}
+
+
+def seeded(aws_endpoint: str, path: Path, *, live_color: str = "blue", extras: Extras | None = None,
+           engine: Any = None) -> dict[str, Any]:
     """Seed what the spec refers to (image v1 live, with `extras` around the weights) and push a
     second image v2 to deploy."""
     spec = load_spec(path).spec
     aws = Aws(spec.region, endpoint_url=aws_endpoint)
-    result = seed(aws, spec, live_color=live_color, image_tag="v1", deregistration_delay=1, extras=extras)
+    result = seed(aws, spec, live_color=live_color, image_tag="v1", deregistration_delay=1, extras=extras,
+                  engine=engine)
     digest = put_image(aws, spec.image.repository, "v2")
     return {"seed": result, "v2": digest, "spec": spec}
 

@@ -22,7 +22,7 @@ from bluegreen.adapters.aws.session import Aws, is_read_only
 from bluegreen.cli.main import main
 from bluegreen.local.seed import put_image
 
-from deploy_helpers import copy_examples, json_events, listener_weights, seeded, write_spec
+from deploy_helpers import copy_examples, engines, json_events, listener_weights, seeded, write_spec
 from lint_tools import unavailable
 from pipeline_helpers import (
     DEPLOY_WORKFLOW, PR_WORKFLOW, bash, install_ci_script, readme_state_block, settle, step, tool_path, uses,
@@ -111,15 +111,15 @@ def test_pr_workflow_grants_least_privilege_per_job_and_pins_every_action_by_com
     assert "steps.validate.outcome == 'failure'" in body["if"]
 
 
-def test_pr_workflow_commands_against_the_emulator(capsys, aws, workdir):
+def test_pr_workflow_commands_against_the_emulator(capsys, realistic_aws, workdir):
     copy_examples(workdir)
     for path in sorted((workdir / "deployments").glob("*.yaml")):
-        seeded(aws.endpoint_url, path)
+        seeded(realistic_aws.endpoint_url, path, engine=engines().get(path.stem))
     validate, plan, offline = workflow_commands(workflow(PR_WORKFLOW))
 
     code, out, err = run(capsys, validate, {})
     assert code == EXIT_OK, err
-    assert out.count(": ok (") == 4
+    assert out.count(": ok (") == 6
 
     code, out, err = run(capsys, plan, {})
     assert code == EXIT_OK, err  # the specs match what runs
