@@ -168,3 +168,19 @@ def test_kill_9_during_the_reroute_then_rollback_stops_codedeploy_and_production
     assert revision(scaled_aws, "billing") == "billing:1"
     assert ours(scaled_aws)["status"] == "Stopped"
     assert LocalStore(".bluegreen").read("billing") is None
+
+
+def test_a_pause_before_the_shift_holds_codedeploy_at_its_reroute_wait_until_promote(
+        realistic_aws, workdir, product_on_virtual_clock, capsys):
+    path = on_codedeploy(realistic_aws, workdir)
+
+    assert main(["deploy", str(path), "--image-tag", "v2", "--pause-before-shift"]) == 0
+
+    assert "paused before" in capsys.readouterr().out
+    assert ours(realistic_aws)["status"] == "Ready"
+    assert listener_split(realistic_aws, production_listener(realistic_aws)) == BILLING
+
+    assert main(["promote", "billing"]) == 0
+
+    assert ours(realistic_aws)["status"] == "Succeeded"
+    assert listener_split(realistic_aws, production_listener(realistic_aws)) == {"billing": 0, "billing-2": 100}

@@ -230,3 +230,15 @@ def test_kill_9_after_the_hook_was_answered_then_resume_follows_ecs_to_the_end(s
     assert revision(scaled_aws, "checkout") == "checkout:2"
     assert service_deployments(scaled_aws, "checkout")[0]["status"] == "SUCCESSFUL"
     assert LocalStore(".bluegreen").read("checkout") is None
+
+
+def test_abort_while_ecs_waits_at_the_pause_hook_rolls_ecs_back(realistic_aws, workdir, product_on_virtual_clock):
+    path = on_native(realistic_aws, workdir)
+    assert main(["deploy", str(path), "--image-tag", "v2", "--pause-before-shift"]) == 0
+
+    assert main(["abort", "checkout"]) == 0
+
+    newest = service_deployments(realistic_aws, "checkout")[0]
+    assert newest["status"] == "ROLLBACK_SUCCESSFUL" and "StopServiceDeployment" in newest["rollback"]["reason"]
+    assert rule_split(realistic_aws, production_rule(realistic_aws, "checkout")) == CHECKOUT
+    assert revision(realistic_aws, "checkout") == "checkout:1"
