@@ -124,11 +124,14 @@ def _revisions(inverses: Iterable[Step]) -> list[Check]:
 def _engine(step: RollBackServiceDeployment | StopCodeDeployDeployment, gates: Gates, deadline: float,
             interval: float) -> str:
     """After ECS's or CodeDeploy's rollback: the service's revision, and where each production rule or listener sends traffic."""
-    status = gates.observer.service(step.cluster, step.service)
     previous = step.previous_task_definition
-    if status.task_definition != previous:
-        raise StepFailed(f"{step.service} is on {status.task_definition.rsplit('/', 1)[-1]}, not "
-                         f"{previous.rsplit('/', 1)[-1]}")
+    # A CODE_DEPLOY service names the task set CodeDeploy made primary, which a rollback by a new
+    # deployment changes only once its termination wait is over: there the listener says where traffic is.
+    if isinstance(step, RollBackServiceDeployment):
+        status = gates.observer.service(step.cluster, step.service)
+        if status.task_definition != previous:
+            raise StepFailed(f"{step.service} is on {status.task_definition.rsplit('/', 1)[-1]}, not "
+                             f"{previous.rsplit('/', 1)[-1]}")
     where = ([(None, rule) for rule in step.production_rules] if isinstance(step, RollBackServiceDeployment)
              else [(listener, None) for listener in step.production_listeners])
     lines = []
@@ -144,7 +147,9 @@ def _engine(step: RollBackServiceDeployment | StopCodeDeployDeployment, gates: G
         gates.wait_until(lambda a=serving[0], n=name: gates.check_targets(a, n, 1), what=f"target group {name}",
                          deadline=deadline, interval=interval)
         lines.append(f"{name} takes all of production and is healthy")
-    return f"{step.service} back on {previous.rsplit('/', 1)[-1]}" + (f"; {'; '.join(lines)}" if lines else "")
+    back = f"{step.service} back on {previous.rsplit('/', 1)[-1]}" if isinstance(step, RollBackServiceDeployment) \
+        else f"CodeDeploy put {step.service}'s production back ({previous.rsplit('/', 1)[-1]})"
+    return back + (f"; {'; '.join(lines)}" if lines else "")
 
 
 def _tg_label(arn: str) -> str:
