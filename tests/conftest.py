@@ -256,7 +256,9 @@ def placer(aws):
     from bluegreen.adapters.aws.session import Aws
     from bluegreen.local.emulator import TaskPlacer
 
-    with TaskPlacer(Aws(aws.region, endpoint_url=aws.endpoint_url), interval=0.05) as running:
+    # Every 100ms: each look is about five requests to the emulator, which shares the worker's core, and
+    # the deploy's own health checks poll every 200ms (deploy_helpers.FAST) anyway.
+    with TaskPlacer(Aws(aws.region, endpoint_url=aws.endpoint_url), interval=0.1) as running:
         yield running
 
 

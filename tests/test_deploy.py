@@ -147,7 +147,7 @@ def test_alarm_firing_during_bake_restores_blue(aws, workdir, placer):
             if web_weights(aws)["web-green"] > 0:
                 cloudwatch.set_alarm_state(AlarmName="web-5xx-rate", StateValue="ALARM", StateReason="test")
                 return
-            time.sleep(0.05)
+            time.sleep(0.1)  # two requests per look, inside a 3s bake
 
     trigger = threading.Thread(target=fire_when_green_gets_traffic, daemon=True)
     trigger.start()

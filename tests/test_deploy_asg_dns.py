@@ -151,14 +151,15 @@ def pinned(env: dict[str, Any]) -> str:
 
 
 def when(condition: Callable[[], bool], then: Callable[[], None], timeout: float = 30.0) -> threading.Thread:
-    """Run `then` once `condition` holds (polled every 20ms), in the background."""
+    """Run `then` once `condition` holds (polled every 100ms, well inside the 600ms bake it waits for;
+    a condition is a few requests to the emulator, and polling faster keeps a core busy), in the background."""
     def watch() -> None:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if condition():
                 then()
                 return
-            time.sleep(0.02)
+            time.sleep(0.1)
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
