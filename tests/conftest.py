@@ -33,6 +33,37 @@ def docker_unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+SLOWEST = Path(__file__).resolve().parent / "slowest.txt"
+
+
+def pytest_configure(config):
+    """Under xdist's `load` scheduling, hand out tests two at a time from one queue (--maxschedchunk 2)
+    unless told otherwise: xdist's default first hands each worker a quarter of its share in one block,
+    which would give the first worker every test that pytest_collection_modifyitems puts first."""
+    if getattr(config.option, "dist", "no") == "load" and getattr(config.option, "maxschedchunk", 0) is None:
+        config.option.maxschedchunk = 2
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The slowest tests (tests/slowest.txt) first, slowest first: the longest-first order lets the
+    workers finish together. Every other test keeps its collected order after them."""
+    rank: dict[str, int] = {}
+    for line in SLOWEST.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            rank.setdefault(line.strip(), len(rank))
+    root = Path(__file__).resolve().parent
+
+    def key(item) -> int:
+        path = Path(str(item.path)).resolve()
+        try:
+            name = f"{path.relative_to(root).as_posix()}::{item.originalname}"
+        except ValueError:  # collected from outside tests/
+            return len(rank)
+        return rank.get(name, len(rank))
+
+    items.sort(key=key)  # stable: ties keep pytest's order
+
+
 @pytest.fixture(autouse=True)
 def not_in_ci(monkeypatch):
     """bluegreen as a developer runs it: no CI markers, so no local-state-in-CI warning in the
@@ -177,11 +208,12 @@ def _is_static_elf(path: Path) -> bool:
     return True
 
 
+# No EXPOSE: the containers run with network host, and each metadata instruction costs the classic
+# builder a throwaway container (about 1 s on vfs) in every build of the suite.
 BUSYBOX_DOCKERFILE = """\
 FROM scratch
 COPY busybox /bin/busybox
 COPY index.html /www/index.html
-EXPOSE 8080
 ENTRYPOINT ["/bin/busybox", "httpd", "-f", "-h", "/www"]
 CMD ["-p", "8080"]
 """
@@ -224,7 +256,9 @@ def placer(aws):
     from bluegreen.adapters.aws.session import Aws
     from bluegreen.local.emulator import TaskPlacer
 
-    with TaskPlacer(Aws(aws.region, endpoint_url=aws.endpoint_url), interval=0.05) as running:
+    # Every 100ms: each look is about five requests to the emulator, which shares the worker's core, and
+    # the deploy's own health checks poll every 200ms (deploy_helpers.FAST) anyway.
+    with TaskPlacer(Aws(aws.region, endpoint_url=aws.endpoint_url), interval=0.1) as running:
         yield running
 
 

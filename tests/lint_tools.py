@@ -128,3 +128,27 @@ def groovy_lint(files: list[Path], config_dir: Path) -> dict:
 def version(command: list[str]) -> str:
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     return (result.stdout or result.stderr).strip().splitlines()[0]
+
+
+def install_all() -> None:
+    """`npm ci` of every npm tool package (tests/lint-tools, tests/render-tools) not yet in the cache, at
+    the same time. scripts/test starts this beside pytest, so on a fresh machine the downloads overlap the
+    tests instead of holding up the first test that needs a tool; that test waits on the same lock."""
+    import threading
+
+    def install(package: Path) -> None:
+        try:
+            npm_tools(package)
+        except BaseException as exc:  # pytest's skip/fail outcomes: the test that needs the tool reports it
+            print(f"lint_tools: tests/{package.name} not installed: {exc}", file=sys.stderr)
+
+    threads = [threading.Thread(target=install, args=(package,))
+               for package in (NPM_TOOLS, NPM_TOOLS.parent / "render-tools")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+if __name__ == "__main__":
+    install_all()

@@ -8,6 +8,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +111,12 @@ def test_busybox_image_serves_its_index_page_on_host_network(docker_engine, busy
     finally:
         container.remove(force=True)
         docker_engine.images.remove(ref)
+
+
+def test_every_test_that_tests_slowest_txt_puts_first_still_exists():
+    """conftest.py runs the tests of tests/slowest.txt first; a renamed test would silently lose its place."""
+    tests = Path(__file__).resolve().parent
+    for line in (tests / "slowest.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            file, _, name = line.strip().partition("::")
+            assert f"def {name}(" in (tests / file).read_text(), line

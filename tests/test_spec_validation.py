@@ -8,6 +8,8 @@ of each says what the loader must report:
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import subprocess
@@ -38,7 +40,13 @@ _PROBLEM = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<field>.+?
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+    """`bluegreen ARGS` from the repository root, in this process: what `run()` prints and the exit code it
+    exits with (`run` is `sys.exit(main())`, and main() is where every error becomes a line and a code).
+    A new interpreter per broken spec cost a start-up each; the import test below still starts one."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(REPO), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess([*CLI, *args], code, out.getvalue(), err.getvalue())
 
 
 def corpus_files() -> list[Path]:
