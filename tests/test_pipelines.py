@@ -16,6 +16,7 @@ Groovy itself cannot run here; its decisions are checked against the exit codes 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -309,7 +310,9 @@ def test_jenkins_stopped_deploy_waits_for_bluegreens_own_rollback_instead_of_cut
                                   "v2", "--events", "json"], stdout=subprocess.PIPE, text=True,
                                  env={**os.environ, "ROLLBACK_GATE": str(gate)})
     for line in deploying.stdout:  # type: ignore[union-attr]
-        if "traffic.switched" in line:  # production traffic has moved
+        # all of production has moved and is baking; at "traffic.switched" the deploy may already have
+        # exited (kept warm) before a loaded machine delivers the signal
+        if line.startswith("{") and json.loads(line).get("step") == "bake-100" and "step.started" in line:
             break
     deploying.send_signal(signal.SIGTERM)  # the stop button: bluegreen starts its rollback (held at the gate)
 
