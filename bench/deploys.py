@@ -116,7 +116,8 @@ def measure(ecs_deploy: Path | None) -> dict:
             started = time.monotonic()
             seconds, code, rss, out = run_child([sys.executable, "-m", "bluegreen", "rollback", "web"], env, workdir)
             results["rollback"] = {"seconds": seconds, "code": code, "calls": len(proxy.order), "rss_mib": rss / 1024,
-                                   "first_call_s": proxy.times[0] - started if proxy.times else None, "out": out}
+                                   "first_call_s": proxy.times[0] - started if proxy.times else None, "out": out,
+                                   "ops": list(proxy.order)}
             seconds, code, rss, out = run_child([sys.executable, "-c", FLOOR.format(u=proxy.endpoint_url)], env,
                                                 workdir)
             results["floor"] = {"seconds": seconds, "code": code, "out": out, "rss_mib": rss / 1024}
