@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from bluegreen.domain.deployment import Deployment
 from bluegreen.domain.plan import Plan
 from bluegreen.domain.steps import (
-    CreateLaunchTemplateVersion, RegisterTaskDefinition, Step, UpdateService, WaitServiceStable, WaitTargetsHealthy,
+    CreateLaunchTemplateVersion, RegisterTaskDefinition, StartServiceDeployment, Step, UpdateService,
+    WaitServiceStable, WaitTargetsHealthy,
 )
 
 if TYPE_CHECKING:
@@ -76,7 +77,8 @@ def deployed_by(session: "Session", record: Deployment) -> Recorded | None:
                          if e.get("event") == "step.succeeded" and e.get("step") == producer.id and e.get("output")),
                         None)
     count = next((s.desired_count for s in record.plan.steps
-                  if isinstance(s, UpdateService) and producer is not None and s.task_definition == f"@{producer.id}"),
+                  if isinstance(s, (UpdateService, StartServiceDeployment)) and producer is not None
+                  and s.task_definition == f"@{producer.id}"),
                  None)
     return Recorded(image=record.image, revision=revision, desired_count=count if revision else None,
                     source=f"deployed by {record.id}")
@@ -130,7 +132,7 @@ def _resolved(step: Step, reference: str, recorded: Recorded) -> Step:
     changes: dict[str, Any] = {name: recorded.revision for name in type(step).model_fields
                                if getattr(step, name) == reference}
     count = recorded.desired_count
-    if count is not None and changes and isinstance(step, (UpdateService, WaitServiceStable)):
+    if count is not None and changes and isinstance(step, (UpdateService, WaitServiceStable, StartServiceDeployment)):
         changes["desired_count"] = count
     if count is not None and isinstance(step, WaitTargetsHealthy) and step.phase == "rollout":
         changes["min_healthy"] = max(1, min(step.min_healthy, count))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Mapping
 
+from bluegreen.discovery import controlled
 from bluegreen.discovery.gaps import Gaps
 from bluegreen.discovery.names import COLORS, asg_launch_template, decode_user_data, ecs_names, short_td
 from bluegreen.discovery.raw import RawState, scaling_key, service_key
@@ -38,7 +39,12 @@ def ecs(spec: Spec, raw: RawState, gaps: Gaps, tgs: TargetGroups
                          f"ecs service {name} not found in cluster {wanted.cluster}")
             continue
         gaps.note_error("scalable target", scaling_key(wanted.cluster, name), f"scaling of ecs service {name}")
-        services[name] = ecs_service(wanted.cluster, found, raw.scalable_targets.get(scaling_key(wanted.cluster, name)))
+        group = controlled.codedeploy_group(raw, gaps, tgs, wanted.cluster, found)
+        services[name] = replace(
+            ecs_service(wanted.cluster, found, raw.scalable_targets.get(scaling_key(wanted.cluster, name))),
+            native=controlled.native_setup(raw, gaps, tgs, found), codedeploy=group,
+            codedeploy_weights=controlled.listener_weights(raw, group.prod_listeners[0])
+            if group and group.prod_listeners else ())
         if found.get("status") == "DRAINING":
             gaps.add("warning", f"ecs service {name}", f"ecs service {name} is DRAINING")
         for arn in services[name].target_group_arns:
@@ -84,6 +90,8 @@ def ecs_service(cluster: str, raw: Mapping[str, Any], scaling: Mapping[str, Any]
         deployment_strategy=configuration.get("strategy") or ROLLING,
         load_balancer_names=tuple(dict.fromkeys(lb["loadBalancerName"] for lb in raw.get("loadBalancers", [])
                                                 if lb.get("loadBalancerName"))),
+        containers=tuple(dict.fromkeys((lb["containerName"], int(lb["containerPort"])) for lb in raw.get("loadBalancers", [])
+                                       if lb.get("containerName") and lb.get("containerPort"))),
         scaling=scalable_target(scaling) if scaling else None,
     )
 

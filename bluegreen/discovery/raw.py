@@ -51,6 +51,9 @@ class RawState:
     tg_health: dict[str, list[Answer]] = field(default_factory=dict)  # TG ARN -> TargetHealthDescriptions
     listeners: dict[str, list[Answer]] = field(default_factory=dict)  # by LB ARN
     rules: dict[str, list[Answer]] = field(default_factory=dict)  # by listener ARN
+    rules_by_arn: dict[str, Answer] = field(default_factory=dict)  # ECS native blue/green's listener rules
+    listeners_by_arn: dict[str, Answer] = field(default_factory=dict)  # CodeDeploy deployment groups' listeners
+    codedeploy_groups: dict[str, Answer] = field(default_factory=dict)  # "cluster/name" -> deploymentGroupInfo
     task_definitions: dict[str, Answer] = field(default_factory=dict)  # ARN -> {"taskDefinition", "tags"}
     asgs: dict[str, Answer] = field(default_factory=dict)  # by name
     launch_templates: dict[str, Answer] = field(default_factory=dict)  # by name

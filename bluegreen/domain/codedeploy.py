@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 LIFECYCLE = ("BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic",
              "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
@@ -88,3 +89,26 @@ class AppSpec:
         if self.hooks:
             body["Hooks"] = [{event: function} for event, function in self.hooks]
         return json.dumps(body, sort_keys=True)
+
+
+def deployment_group(group: Mapping[str, Any]) -> DeploymentGroup:
+    """The fields bluegreen uses of GetDeploymentGroup's `deploymentGroupInfo`."""
+    blue_green = group.get("blueGreenDeploymentConfiguration") or {}
+    ready = blue_green.get("deploymentReadyOption") or {}
+    terminate = blue_green.get("terminateBlueInstancesOnDeploymentSuccess") or {}
+    pairs = (group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or [{}]
+    pair = pairs[0]
+    rollback = group.get("autoRollbackConfiguration") or {}
+    service = (group.get("ecsServices") or [{}])[0]
+    return DeploymentGroup(
+        application=group["applicationName"], name=group["deploymentGroupName"],
+        cluster=service.get("clusterName", ""), service=service.get("serviceName", ""),
+        config=group.get("deploymentConfigName") or "CodeDeployDefault.ECSAllAtOnce",
+        waits_for_reroute=ready.get("actionOnTimeout") == "STOP_DEPLOYMENT",
+        ready_wait_minutes=int(ready.get("waitTimeInMinutes") or 0),
+        termination_wait_minutes=int(terminate.get("terminationWaitTimeInMinutes") or 0),
+        target_groups=tuple(t["name"] for t in pair.get("targetGroups") or []),
+        prod_listeners=tuple((pair.get("prodTrafficRoute") or {}).get("listenerArns") or []),
+        test_listeners=tuple((pair.get("testTrafficRoute") or {}).get("listenerArns") or []),
+        rollback_on_stop=bool(rollback.get("enabled")) and "DEPLOYMENT_STOP_ON_REQUEST" in (rollback.get("events") or []),
+        service_role_arn=group.get("serviceRoleArn", ""))

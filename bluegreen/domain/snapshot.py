@@ -12,6 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from bluegreen.domain.codedeploy import DeploymentGroup
+from bluegreen.domain.native import NativeSetup
+
 Weights = tuple[tuple[str, int], ...]  # (target group ARN, weight), in listener order
 
 
@@ -143,6 +146,10 @@ class EcsService:
     deployment_strategy: str = ROLLING  # ROLLING / BLUE_GREEN / LINEAR / CANARY (ECS controller only)
     load_balancer_names: tuple[str, ...] = ()  # classic ELBs the service registers its tasks with
     scaling: ScalableTarget | None = None  # its Application Auto Scaling target, if it has one
+    containers: tuple[tuple[str, int], ...] = ()  # (container, port) its load balancers send traffic to
+    native: NativeSetup | None = None  # ECS's built-in blue/green setup (deployment strategy BLUE_GREEN/LINEAR/CANARY)
+    codedeploy: DeploymentGroup | None = None  # the CodeDeploy deployment group of a CODE_DEPLOY service
+    codedeploy_weights: tuple[tuple[str, int], ...] = ()  # its production listener's forward, as read
 
 
 @dataclass(frozen=True)
@@ -277,6 +284,17 @@ class Snapshot:
             out[f"ecs service {s.name} wiring"] = (
                 f"controller={s.deployment_controller}/{s.deployment_strategy} "
                 f"tgs={','.join(sorted(map(_short, s.target_group_arns)))} elbs={','.join(sorted(s.load_balancer_names))}")
+            if s.native is not None:
+                n = s.native
+                out[f"ecs service {s.name} native"] = (
+                    f"{n.strategy} bake={n.bake_minutes:g}m pauses={','.join(n.pause_stages())} " + " ".join(
+                        f"serving={_short(lb.serving() or 'split')} alternate={_short(lb.alternate_target_group_arn)}"
+                        for lb in n.load_balancers))
+            if s.codedeploy is not None:
+                g = s.codedeploy
+                out[f"ecs service {s.name} codedeploy"] = (
+                    f"{g.application}/{g.name} {g.config} wait={g.waits_for_reroute} "
+                    + ", ".join(f"{_short(arn)}={w}" for arn, w in s.codedeploy_weights))
             if s.scaling is not None:
                 t = s.scaling
                 out[f"ecs service {s.name} scaling"] = (f"suspended in={t.dynamic_in_suspended} "

@@ -12,6 +12,14 @@ if TYPE_CHECKING:
 Phase = Literal["preflight", "prepare", "rollout", "shift", "verify", "finalize"]
 
 
+class Probe(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    url: str
+    expected_status: list[int]
+    body_contains: str | None = None
+    timeout: float = 5.0
+
+
 class _Step(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -19,6 +27,8 @@ class _Step(BaseModel):
     phase: Phase
     # Mutating steps change AWS and may need an inverse; gates only observe.
     mutates: ClassVar[bool] = True
+    # A run may stop before it and continue later; not before a step that only follows what AWS does by itself.
+    pausable: ClassVar[bool] = True
 
     def describe(self) -> str:  # pragma: no cover - every step overrides
         raise NotImplementedError

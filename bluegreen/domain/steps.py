@@ -14,7 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from bluegreen.domain.analysis import BakeMetrics
 from bluegreen.domain.durations import format_duration
 from bluegreen.domain.hook_steps import RunHook
-from bluegreen.domain.step_base import Phase, _Step  # noqa: F401 - the base every step builds on
+from bluegreen.domain.controlled_steps import (
+    AnswerLifecycleHook, ContinueCodeDeployDeployment, FollowCodeDeployDeployment, FollowServiceDeployment,
+    RollBackServiceDeployment, StartCodeDeployDeployment, StartServiceDeployment, StopCodeDeployDeployment,
+)
+from bluegreen.domain.step_base import Phase, Probe, _Step  # noqa: F401 - the base every step builds on
 from bluegreen.domain.weights import percentages
 
 
@@ -169,14 +173,6 @@ class WaitTargetsHealthy(_Step):
 
     def budget(self) -> float:
         return min(self.expected, self.deadline)
-
-
-class Probe(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    url: str
-    expected_status: list[int]
-    body_contains: str | None = None
-    timeout: float = 5.0
 
 
 class ProbeHttp(_Step):
@@ -437,7 +433,9 @@ Step = Annotated[
     Union[
         RegisterTaskDefinition, UpdateService, WaitServiceStable, SuspendScaling, SetWeights, WaitTargetsHealthy, ProbeHttp,
         CheckAlarms, Bake, KeepWarm, CreateLaunchTemplateVersion, PutParameter, UpdateGroup, SuspendProcesses,
-        Attach, WaitGroupInService, CreateGroup, DeleteGroup, SetRecordWeights, RunHook,
+        Attach, WaitGroupInService, CreateGroup, DeleteGroup, SetRecordWeights, RunHook, StartServiceDeployment,
+        RollBackServiceDeployment, FollowServiceDeployment, StartCodeDeployDeployment, StopCodeDeployDeployment,
+        FollowCodeDeployDeployment, AnswerLifecycleHook, ContinueCodeDeployDeployment,
     ],
     Field(discriminator="kind"),
 ]

@@ -17,6 +17,11 @@ from bluegreen.events import Events
 from bluegreen.execution.gates import Gates
 from bluegreen.domain.hook_steps import RunHook
 from bluegreen.domain.plan import Plan
+from bluegreen.domain.controlled_steps import (
+    AnswerLifecycleHook, ContinueCodeDeployDeployment, FollowCodeDeployDeployment, FollowServiceDeployment,
+    RollBackServiceDeployment, StartCodeDeployDeployment, StartServiceDeployment, StopCodeDeployDeployment,
+)
+from bluegreen.execution.controlled import Controlled
 from bluegreen.domain.steps import (
     Attach, Bake, CheckAlarms, CreateGroup, CreateLaunchTemplateVersion, DeleteGroup, KeepWarm, ProbeHttp, PutParameter,
     RegisterTaskDefinition, SetRecordWeights, SetWeights, Step, SuspendProcesses, SuspendScaling, UpdateGroup,
@@ -152,12 +157,32 @@ class Executor:
                 return StepResult(detail=a.delete_group(step.group))
             case SetRecordWeights():
                 return StepResult(detail=a.set_record_weights(step.zone_id, step.record, step.type, step.weights))
+            case StartServiceDeployment() | StartCodeDeployDeployment():
+                c = self._controlled()
+                output, detail = (c.start_native(step) if isinstance(step, StartServiceDeployment)
+                                  else c.start_codedeploy(step))
+                return StepResult(output, detail)
+            case FollowServiceDeployment():
+                return StepResult(detail=self._controlled().follow_native(step))
+            case AnswerLifecycleHook():
+                return StepResult(detail=self._controlled().answer_hook(step))
+            case RollBackServiceDeployment():
+                return StepResult(detail=self._controlled().roll_back_native(step))
+            case FollowCodeDeployDeployment():
+                return StepResult(detail=self._controlled().follow_codedeploy(step))
+            case ContinueCodeDeployDeployment():
+                return StepResult(detail=self._controlled().continue_codedeploy(step))
+            case StopCodeDeployDeployment():
+                return StepResult(detail=self._controlled().stop_codedeploy(step))
             case RunHook():
                 if self.hooks is None:
                     raise StepFailed(f"hook {step.hook}: no hook runner was given to the executor")
                 return StepResult(detail=self.hooks.run(step, self.resolve(step.task_definition)))
             case _:
                 raise TypeError(f"unknown step type {type(step).__name__}")
+
+    def _controlled(self) -> Controlled:
+        return Controlled(self.actions, self.gates, self.events, self.resolve, self.outputs)
 
     def _group_instances(self, group: str) -> set[str]:
         return {i["InstanceId"] for i in self.gates.observer.group(group).get("Instances", [])}

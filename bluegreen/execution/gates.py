@@ -63,7 +63,10 @@ class Gates:
 
     # --- the retry mechanics, in one place ---------------------------------------------------
 
-    def wait_until(self, check: Callable[[], None], *, what: str, deadline: float, interval: float) -> None:
+    def wait_until(self, check: Callable[[], None], *, what: str, deadline: float, interval: float,
+                   report: bool = True) -> None:
+        """Retry `check` until it passes or `deadline` seconds pass. `report`: say what is still missing at
+        each wait (off where the check reports progress itself, as following AWS's deployments does)."""
         start = self.clock()
         backoff = poll_backoff(interval)
 
@@ -73,7 +76,7 @@ class Gates:
 
         def report(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
-            if error is not None:
+            if error is not None and report:
                 self.on_wait(f"{what}: {error} ({format_duration(self.clock() - start)} of {format_duration(deadline)})")
 
         retrying = Retrying(retry=retry_if_exception_type(NotYet), wait=wait, sleep=self.sleep, reraise=True,

@@ -12,6 +12,9 @@ where production traffic goes is read back from AWS, as the plan found it before
     ECS service          a revision put back on a serving service (desired > 0) is steady on it:
                          that revision's tasks running, its deployment COMPLETED (the rollback of a
                          task-definition swap is a rolling update, not one call)
+    AWS's own engines    after ECS's or CodeDeploy's rollback: the service is on its previous
+                         revision, and each production rule or listener sends everything to one
+                         target group with a healthy target
 
 What cannot be read back, or is still not so at the deadline, is a problem: the caller reports
 the rollback as incomplete (exit 3), never as done.
@@ -21,7 +24,10 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Sequence
 
-from bluegreen.domain.steps import Attach, SetRecordWeights, SetWeights, Step, UpdateService, rollback_steps
+from bluegreen.domain.steps import (
+    Attach, RollBackServiceDeployment, SetRecordWeights, SetWeights, Step, StopCodeDeployDeployment, UpdateService,
+    rollback_steps,
+)
 from bluegreen.domain.weights import same_split
 from bluegreen.execution.gates import Gates, NotYet
 from bluegreen.errors import StepFailed
@@ -104,9 +110,45 @@ def old_color_target_groups(steps: Sequence[Step]) -> list[str]:
 
 
 def _revisions(inverses: Iterable[Step]) -> list[Check]:
-    """A revision put back on a service that serves (desired > 0) must be steady on it."""
-    return [lambda g, d, i, s=step: _service(s, g, d, i) for step in inverses
-            if isinstance(step, UpdateService) and step.task_definition and step.desired_count > 0]
+    """A revision put back on a service that serves (desired > 0) must be steady on it; a service AWS
+    deploys itself must be back on its previous revision, all of production on one healthy target group."""
+    checks: list[Check] = []
+    for step in inverses:
+        if isinstance(step, UpdateService) and step.task_definition and step.desired_count > 0:
+            checks.append(lambda g, d, i, s=step: _service(s, g, d, i))
+        elif isinstance(step, (RollBackServiceDeployment, StopCodeDeployDeployment)):
+            checks.append(lambda g, d, i, s=step: _engine(s, g, d, i))
+    return checks
+
+
+def _engine(step: RollBackServiceDeployment | StopCodeDeployDeployment, gates: Gates, deadline: float,
+            interval: float) -> str:
+    """After ECS's or CodeDeploy's rollback: the service's revision, and where each production rule or listener sends traffic."""
+    status = gates.observer.service(step.cluster, step.service)
+    previous = step.previous_task_definition
+    if status.task_definition != previous:
+        raise StepFailed(f"{step.service} is on {status.task_definition.rsplit('/', 1)[-1]}, not "
+                         f"{previous.rsplit('/', 1)[-1]}")
+    where = ([(None, rule) for rule in step.production_rules] if isinstance(step, RollBackServiceDeployment)
+             else [(listener, None) for listener in step.production_listeners])
+    lines = []
+    for listener, rule in where:
+        live = gates.observer.listener_weights(listener or "", rule)
+        total = sum(live.values())
+        serving = [arn for arn, weight in live.items() if total and weight == total]
+        label = _tg_label(rule or listener or "")
+        if not serving:
+            raise StepFailed(f"production {'rule' if rule else 'listener'} {label} forwards {_shares(live, {})}, "
+                             "not all of it to one target group")
+        name = _tg_label(serving[0])
+        gates.wait_until(lambda a=serving[0], n=name: gates.check_targets(a, n, 1), what=f"target group {name}",
+                         deadline=deadline, interval=interval)
+        lines.append(f"{name} takes all of production and is healthy")
+    return f"{step.service} back on {previous.rsplit('/', 1)[-1]}" + (f"; {'; '.join(lines)}" if lines else "")
+
+
+def _tg_label(arn: str) -> str:
+    return arn.split("/")[-2] if arn.count("/") >= 2 else arn
 
 
 def _listener(step: SetWeights, gates: Gates, deadline: float, interval: float) -> str:

@@ -271,8 +271,8 @@ class Runner:
 
     def _pauses_before(self, record: Deployment, index: int, pause_before_shift: bool) -> bool:
         step = self.plan.steps[index]
-        if index == record.passed_pause:
-            return False  # promoted past this one
+        if index == record.passed_pause or not step.pausable:
+            return False  # promoted past this one; or AWS moves on by itself here, and a pause would not hold it
         if step.id in record.pause_before:
             return True
         return pause_before_shift and step.phase == "shift" and not record.promoted

@@ -108,6 +108,7 @@ def start(service: Any, source: str) -> ServiceDeployment:
             prefix = "ecs-pause" if spec.get("targetType", "PAUSE") == "PAUSE" else "ecs-hook"
             d.hooks.append(Hook(f"{prefix}-{uuid.uuid4().hex}", spec, HOOK_STAGE_BEFORE.get(stage, stage)))
     deployments_of(service).insert(0, d)
+    service.current_service_deployment = arn  # Service.currentServiceDeployment in ECS's answers
     d.stage_until = now + STAGE_SECONDS
     sim.hold = True
     _schedule(d, now)

@@ -33,6 +33,7 @@ from typing import Any
 from bluegreen.domain.spec import Spec
 from bluegreen.adapters.aws.session import Aws
 from bluegreen.local import seed_extras
+from bluegreen.local.seed_controlled import CodeDeploySeed, NativeSeed
 from bluegreen.local.seed_extras import Extras
 from bluegreen.local.world import seeding, simulating
 from bluegreen.local.seed_parts import (
@@ -50,19 +51,20 @@ from bluegreen.local.seed_compute import (
 def seed(aws: Aws, spec: Spec, *, live_color: str = "blue", image_tag: str = "v1",
          running: bool = True, deregistration_delay: int = 30, controller: str = "ECS",
          ecs_strategy: str | None = None, scaling: dict[str, bool] | None = None,
-         extras: Extras | None = None) -> SeedResult:
+         extras: Extras | None = None, engine: NativeSeed | CodeDeploySeed | None = None) -> SeedResult:
     """Create everything `spec` refers to, with `live_color` serving 100% of the traffic.
 
     ECS services only: `controller` is their deployment controller type (ECS, CODE_DEPLOY, EXTERNAL),
     `ecs_strategy` their deployment strategy (ROLLING, BLUE_GREEN, LINEAR, CANARY; set with an update,
     which moto keeps where create drops it), and `scaling`, when given, the SuspendedState of an
     Application Auto Scaling target registered for each service (1 to 4 tasks). With `extras`, the
-    attributes a traffic shift must keep (see `seed_extras`).
+    attributes a traffic shift must keep (see `seed_extras`). With `engine`, the spec's one service
+    is deployed by ECS's built-in blue/green or CodeDeploy (see `seed_controlled`).
     """
     with seeding():
         result = _seed(aws, spec, live_color=live_color, image_tag=image_tag, running=running,
                        deregistration_delay=deregistration_delay, controller=controller,
-                       ecs_strategy=ecs_strategy, scaling=scaling, extras=extras)
+                       ecs_strategy=ecs_strategy, scaling=scaling, extras=extras, engine=engine)
     if simulating() is not None:
         _record_targets(aws.for_region(spec.region), result)
     return result
@@ -70,7 +72,7 @@ def seed(aws: Aws, spec: Spec, *, live_color: str = "blue", image_tag: str = "v1
 
 def _seed(aws: Aws, spec: Spec, *, live_color: str, image_tag: str, running: bool, deregistration_delay: int,
           controller: str, ecs_strategy: str | None, scaling: dict[str, bool] | None,
-          extras: Extras | None) -> SeedResult:
+          extras: Extras | None, engine: NativeSeed | CodeDeploySeed | None = None) -> SeedResult:
     if live_color not in COLORS:
         raise ValueError(f"live_color must be blue or green, not {live_color!r}")
     aws = aws.for_region(spec.region)
@@ -131,7 +133,7 @@ def _seed(aws: Aws, spec: Spec, *, live_color: str, image_tag: str, running: boo
         make_classic_elb(aws, traffic.classic_elb, net, port, spec.service, result)
 
     if ecs:
-        seed_ecs(aws, spec, net, result, color_tgs, live_color, image_tag, running, controller)
+        seed_ecs(aws, spec, net, result, color_tgs, live_color, image_tag, running, controller, engine)
         ecs_extras(aws, spec, ecs_strategy, scaling)
     if asg:
         seed_asg(aws, spec, net, result, color_tgs, live_color, extras)

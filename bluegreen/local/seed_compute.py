@@ -11,6 +11,7 @@ from bluegreen.adapters.aws.session import Aws
 from bluegreen.local import seed_extras
 from bluegreen.local.seed_extras import Extras
 from bluegreen.local.world import simulating
+from bluegreen.local.seed_controlled import CodeDeploySeed, NativeSeed, codedeploy_wiring, native_wiring
 from bluegreen.local.seed_parts import (
     COLORS, CONTAINER_PORT, Network, SeedResult, ecs_running, make_role, make_secret, tag_list,
 )
@@ -66,11 +67,12 @@ def register_task_definition(aws: Aws, *, family: str, container: str, image: st
 
 def create_service(aws: Aws, cluster: str, name: str, task_definition_arn: str, *, desired: int,
                     net: Network, container: str, target_group_arns: list[str], tags: dict[str, str],
-                    controller: str = "ECS") -> str:
+                    controller: str = "ECS", load_balancers: list[dict[str, Any]] | None = None,
+                    deployment_configuration: dict[str, Any] | None = None) -> str:
     kwargs: dict[str, Any] = {}
     if target_group_arns:
-        kwargs["loadBalancers"] = [{"targetGroupArn": arn, "containerName": container,
-                                    "containerPort": CONTAINER_PORT} for arn in target_group_arns]
+        kwargs["loadBalancers"] = load_balancers or [{"targetGroupArn": arn, "containerName": container,
+                                                      "containerPort": CONTAINER_PORT} for arn in target_group_arns]
         kwargs["healthCheckGracePeriodSeconds"] = 30
     return aws.client("ecs").create_service(
         cluster=cluster, serviceName=name, taskDefinition=task_definition_arn, desiredCount=desired,
@@ -78,8 +80,9 @@ def create_service(aws: Aws, cluster: str, name: str, task_definition_arn: str, 
         networkConfiguration={"awsvpcConfiguration": {"subnets": list(net.subnet_ids),
                                                       "securityGroups": [net.security_group_id],
                                                       "assignPublicIp": "DISABLED"}},
-        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True},
-                                 "maximumPercent": 200, "minimumHealthyPercent": 100},
+        deploymentConfiguration=deployment_configuration or {
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True}, "maximumPercent": 200,
+            "minimumHealthyPercent": 100},
         deploymentController={"type": controller},
         schedulingStrategy="REPLICA",
         enableECSManagedTags=True, propagateTags="SERVICE",
@@ -89,7 +92,8 @@ def create_service(aws: Aws, cluster: str, name: str, task_definition_arn: str, 
 
 
 def seed_ecs(aws: Aws, spec: Spec, net: Network, result: SeedResult, color_tgs: dict[str, list[str]],
-              live_color: str, image_tag: str, running: bool, controller: str = "ECS") -> None:
+              live_color: str, image_tag: str, running: bool, controller: str = "ECS",
+              engine: NativeSeed | CodeDeploySeed | None = None) -> None:
     ecs = spec.ecs
     assert ecs is not None and result.repository_uri is not None
     result.cluster_arn = aws.client("ecs").create_cluster(
@@ -114,11 +118,18 @@ def seed_ecs(aws: Aws, spec: Spec, net: Network, result: SeedResult, color_tgs: 
         live = color == live_color or not isinstance(ecs, EcsServices)
         desired = 2 if live else 0
         tg_arns = [result.target_groups[tg] for tg in color_tgs[color]]
+        balancers, configuration = (native_wiring(aws, spec, net, result, engine) if isinstance(engine, NativeSeed)
+                                    else (None, None))
         with ecs_running(desired if running else 0):
             result.ecs_services[name] = create_service(
                 aws, ecs.cluster, name, result.task_definition_arn, desired=desired, net=net,
                 container=container, target_group_arns=tg_arns,
-                tags={"bluegreen:service": spec.service, "bluegreen:color": color, **spec.tags}, controller=controller)
+                tags={"bluegreen:service": spec.service, "bluegreen:color": color, **spec.tags},
+                controller="CODE_DEPLOY" if isinstance(engine, CodeDeploySeed) else controller,
+                load_balancers=balancers, deployment_configuration=configuration)
+        if isinstance(engine, CodeDeploySeed):
+            codedeploy_wiring(aws, spec, net, result, engine, desired)
+            continue
         if live and running and simulating() is None:  # the tasks' awsvpc addresses, as ECS would register them
             for i, tg in enumerate(color_tgs[color]):
                 ips = (f"10.0.0.{10 + i}", f"10.0.1.{10 + i}")

@@ -48,6 +48,7 @@ class Context:
     errors: list[str] = field(default_factory=list)
     gates: list[str] = field(default_factory=list)
     rollback: list[str] = field(default_factory=list)
+    hooks_by_aws: set[str] = field(default_factory=set)  # the spec's hooks AWS's own engine runs (or refused)
 
     @property
     def target_color(self) -> Color | None:

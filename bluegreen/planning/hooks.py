@@ -17,12 +17,12 @@ from bluegreen.domain.durations import format_duration
 from bluegreen.domain.hook_steps import RunHook
 from bluegreen.domain.spec import CommandHook, EcsService, EcsServices, EcsTaskHook, Hook, HookStage, LambdaHook
 from bluegreen.domain.steps import (
-    Attach, CreateGroup, SetRecordWeights, SetWeights, Step, UpdateGroup, UpdateService, WaitGroupInService,
-    WaitServiceStable, WaitTargetsHealthy,
+    Attach, CreateGroup, SetRecordWeights, SetWeights, StartCodeDeployDeployment, StartServiceDeployment, Step,
+    UpdateGroup, UpdateService, WaitGroupInService, WaitServiceStable, WaitTargetsHealthy,
 )
 from bluegreen.planning.context import Context, Refused
 
-_STARTS = (UpdateService, UpdateGroup, CreateGroup)
+_STARTS = (UpdateService, UpdateGroup, CreateGroup, StartServiceDeployment, StartCodeDeployDeployment)
 _HEALTH_WAITS = (WaitServiceStable, WaitTargetsHealthy, WaitGroupInService)
 _MOVES = (SetWeights, SetRecordWeights, Attach, UpdateService, UpdateGroup)
 _ORDER = list(HookStage)
@@ -35,7 +35,7 @@ def is_traffic_move(step: Step) -> bool:
 
 def with_hooks(ctx: Context, steps: list[Step]) -> tuple[list[Step], list[Step]]:
     """The steps with the spec's hooks placed at their stages, and the after-rollback hooks."""
-    hooks = list(ctx.spec.hooks)
+    hooks = [h for h in ctx.spec.hooks if h.name not in ctx.hooks_by_aws]
     if not hooks or not steps:
         return steps, []
     before: dict[int, list[RunHook]] = {}

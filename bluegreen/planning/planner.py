@@ -23,7 +23,7 @@ from bluegreen.planning.judgement import UnknownStep, pause_lines
 from bluegreen.planning.preflight import WIRING_READS, image_checks, live_checks, settled
 from bluegreen.planning.context import Context, Refused
 from bluegreen.planning.hooks import with_hooks
-from bluegreen.planning.strategies import BY_STRATEGY, STRATEGIES
+from bluegreen.planning.strategies import BY_STRATEGY, STRATEGIES, controlled_choice
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,14 @@ class Choice:
     reasons: list[str]
 
 
-def choose_strategy(spec: Spec) -> Choice:
-    """From the spec's shape; the chosen strategy's planner then checks the live infrastructure."""
+def choose_strategy(spec: Spec, snapshot: Snapshot | None = None) -> Choice:
+    """From the spec's shape, unless the live service is one AWS deploys itself (ECS's built-in blue/green,
+    CodeDeploy): then that engine's strategy. The chosen strategy's planner checks the live infrastructure."""
     if spec.strategy is not Strategy.AUTO:
         return Choice(spec.strategy, [f"strategy {spec.strategy.value} is set explicitly in the spec"])
+    controlled = controlled_choice(spec, snapshot) if snapshot is not None and not snapshot.offline else None
+    if controlled is not None:
+        return Choice(controlled[0], [controlled[1]])
     for candidate in STRATEGIES:
         if candidate.fits(spec):
             return Choice(candidate.strategy, [candidate.reason(spec)])
@@ -55,14 +59,14 @@ def image_ref(spec: Spec, snapshot: Snapshot, image_tag: str | None) -> ImageRef
 
 def make_plan(spec: Spec, snapshot: Snapshot, *, spec_path: str = "", spec_text: str = "",
               image_tag: str | None = None, now: datetime | None = None) -> Plan:
-    choice = choose_strategy(spec)
+    choice = choose_strategy(spec, snapshot)
     image = image_ref(spec, snapshot, image_tag)
     found = messages.findings(spec, snapshot, "error")
     checks = image_checks(spec, snapshot, image_tag, image)
     ctx = Context(spec=spec, snapshot=snapshot, strategy=choice.strategy or Strategy.AUTO,
                   requested_image=image.pinned if image else None)
     live = not snapshot.offline and not messages.nothing_found(snapshot)
-    wired = wiring.checks(spec, snapshot) + controllers.checks(spec, snapshot) if live else []
+    wired = wiring.checks(spec, snapshot) + controllers.checks(spec, snapshot, choice.strategy) if live else []
     wired = [settled(c, snapshot, WIRING_READS) for c in wired]
     # Steps laid out on wiring known to be wrong would move traffic on a guess: none, and no refusal
     # either (it would restate the wiring, or follow from it).
@@ -121,8 +125,8 @@ def _traffic(spec: Spec, ctx: Context, steps: list[Step]) -> list[TrafficStep]:
     """The traffic steps as planned: each bake-N step's real hold (a DNS TTL can make it longer), and only
     the steps the strategy really takes (a single target group swaps all at once)."""
     holds = {s.id: s.duration for s in steps if isinstance(s, Bake) and s.phase == "shift"}
-    if not steps:
-        return []
+    if not steps or ctx.strategy in (Strategy.ECS_NATIVE, Strategy.ECS_CODEDEPLOY):
+        return []  # AWS's engine moves the traffic, as its configuration says (the steps say how)
     if not holds:
         return [TrafficStep(percent=p, hold=ctx.hold()) for p in spec.shift.weights()]
     return [TrafficStep(percent=p, hold=holds[f"bake-{p}"]) for p in spec.shift.weights() if f"bake-{p}" in holds]

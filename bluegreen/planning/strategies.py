@@ -21,6 +21,8 @@ from bluegreen.domain.spec import (
     ClassicElbTraffic, DnsTraffic, EcsService, EcsServices, RoutesTraffic, Spec, Strategy, TargetGroupTraffic,
 )
 from bluegreen.domain.steps import Step
+from bluegreen.domain.snapshot import EcsService as LiveService, Snapshot
+from bluegreen.planning import controlled
 from bluegreen.planning.compute import ColorCompute
 from bluegreen.planning.compute import asg as asg_compute
 from bluegreen.planning.compute import ecs as ecs_compute
@@ -177,6 +179,36 @@ def _task_definition_reason(spec: Spec) -> str:
     return f"one ECS service ({name}){behind} -> ECS task-definition swap"
 
 
+def _native_reason(spec: Spec, service: LiveService) -> str:
+    setup = service.native
+    assert setup is not None
+    alternate = ", ".join(lb.alternate_target_group_arn.rsplit("/", 2)[-2] for lb in setup.load_balancers) or "none"
+    return (f"ECS service {service.name} is deployed by ECS's built-in {setup.strategy} (alternate target group "
+            f"{alternate}): ECS moves its listener rules itself, bluegreen follows and gates it -> ecs-native")
+
+
+def _codedeploy_reason(spec: Spec, service: LiveService) -> str:
+    group = service.codedeploy
+    assert group is not None
+    return (f"ECS service {service.name} uses the CODE_DEPLOY controller (CodeDeploy {group.application}/{group.name}, "
+            f"{group.config}): CodeDeploy swaps it, bluegreen drives and gates the deployment -> ecs-codedeploy")
+
+
+def controlled_choice(spec: Spec, snapshot: Snapshot) -> tuple[Strategy, str] | None:
+    """A spec's one ECS service that AWS deploys itself picks that engine's strategy, whatever the spec's shape."""
+    ecs = spec.ecs
+    if not isinstance(ecs, EcsService):
+        return None
+    service = snapshot.ecs_services.get(ecs.service)
+    if service is None:
+        return None
+    if service.native is not None:
+        return Strategy.ECS_NATIVE, _native_reason(spec, service)
+    if service.codedeploy is not None:
+        return Strategy.ECS_CODEDEPLOY, _codedeploy_reason(spec, service)
+    return None
+
+
 # In the order the automatic choice tries them.
 STRATEGIES: tuple[StrategyDef, ...] = (
     StrategyDef(Strategy.DNS_CUTOVER, lambda s: s.dns is not None, _dns_reason, dns_cutover),
@@ -187,4 +219,10 @@ STRATEGIES: tuple[StrategyDef, ...] = (
                 ecs_task_definition_swap),
 )
 
-BY_STRATEGY: dict[Strategy, StrategyDef] = {s.strategy: s for s in STRATEGIES}
+# Chosen from the live service (`controlled_choice`), never from the spec's shape alone.
+CONTROLLED: tuple[StrategyDef, ...] = (
+    StrategyDef(Strategy.ECS_NATIVE, lambda s: False, lambda s: "", controlled.ecs_native),
+    StrategyDef(Strategy.ECS_CODEDEPLOY, lambda s: False, lambda s: "", controlled.ecs_codedeploy),
+)
+
+BY_STRATEGY: dict[Strategy, StrategyDef] = {s.strategy: s for s in STRATEGIES + CONTROLLED}

@@ -41,6 +41,20 @@ class AwsActions:
         self.clock = clock  # the run context's: waits (Route53's INSYNC) follow the injected clock
         self.sleep = sleep
 
+    # --- the engines of services AWS deploys itself (execution/controlled.py steers them) -----------
+
+    @property
+    def native(self) -> Any:
+        from bluegreen.adapters.aws.native import NativeDeployments
+
+        return NativeDeployments(self.aws)
+
+    @property
+    def codedeploy(self) -> Any:
+        from bluegreen.adapters.aws.codedeploy import CodeDeployEcs
+
+        return CodeDeployEcs(self.aws)
+
     # --- ECS ---------------------------------------------------------------------------------
 
     def register_task_definition(self, base_arn: str, container: str, image: str, environment: Mapping[str, str],

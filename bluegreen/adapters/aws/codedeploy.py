@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bluegreen.adapters.aws.session import Aws
-from bluegreen.domain.codedeploy import AppSpec, DeploymentGroup, DeploymentProgress, LifecycleEvent
+from bluegreen.domain.codedeploy import AppSpec, DeploymentGroup, DeploymentProgress, LifecycleEvent, deployment_group
 
 ACTIVE = ["Created", "Queued", "InProgress", "Ready", "Baking"]
 
@@ -27,6 +27,11 @@ class CodeDeployEcs:
 
     def find_group(self, cluster: str, service: str) -> DeploymentGroup | None:
         """The ECS deployment group that deploys `cluster`/`service`, if any application has one."""
+        info = self.find_group_info(cluster, service)
+        return deployment_group(info) if info is not None else None
+
+    def find_group_info(self, cluster: str, service: str) -> dict[str, Any] | None:
+        """GetDeploymentGroup's `deploymentGroupInfo` of that group, as AWS answered it."""
         client = self._client
         for application in _paged(client.list_applications, "applications"):
             info = client.get_application(applicationName=application)["application"]
@@ -38,7 +43,7 @@ class CodeDeployEcs:
                                                     deploymentGroupName=name)["deploymentGroupInfo"]
                 if any(s.get("clusterName") in (cluster, cluster.rsplit("/", 1)[-1]) and s.get("serviceName") == service
                        for s in group.get("ecsServices") or []):
-                    return group_of(group)
+                    return dict(group)
         return None
 
     def progress(self, deployment_id: str, cluster: str, service: str) -> DeploymentProgress:
@@ -65,19 +70,31 @@ class CodeDeployEcs:
 
     def start(self, group: DeploymentGroup, appspec: AppSpec, description: str) -> tuple[str, str]:
         """(deployment id, what happened): a deployment of `appspec`, or the one already under way."""
-        client = self._client
-        for deployment_id in _paged(lambda **kw: client.list_deployments(
-                applicationName=group.application, deploymentGroupName=group.name, includeOnlyStatuses=ACTIVE, **kw),
-                "deployments"):
-            info = client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-            if _task_definition(info) == appspec.task_definition:
-                return deployment_id, f"deployment {deployment_id} of {_short(appspec.task_definition)} already under way"
-        deployment_id = client.create_deployment(
-            applicationName=group.application, deploymentGroupName=group.name, description=description[:100],
+        return self.start_in(group.application, group.name, group.config, appspec, description)
+
+    def start_in(self, application: str, group: str, config: str, appspec: AppSpec, description: str
+                 ) -> tuple[str, str]:
+        """`start` by names (what a plan step carries); `config` only describes it (the group's applies)."""
+        found = self.active_of(application, group, appspec.task_definition)
+        if found is not None:
+            return found, f"deployment {found} of {_short(appspec.task_definition)} already under way"
+        deployment_id = self._client.create_deployment(
+            applicationName=application, deploymentGroupName=group, description=description[:100],
             revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec.content()}},
         )["deploymentId"]
         return deployment_id, (f"CodeDeploy deployment {deployment_id} of {_short(appspec.task_definition)} "
-                               f"({group.application}/{group.name}, {group.config})")
+                               f"({application}/{group}{', ' + config if config else ''})")
+
+    def active_of(self, application: str, group: str, task_definition: str) -> str | None:
+        """The deployment of `task_definition` under way in the group, if there is one."""
+        client = self._client
+        for deployment_id in _paged(lambda **kw: client.list_deployments(
+                applicationName=application, deploymentGroupName=group, includeOnlyStatuses=ACTIVE, **kw),
+                "deployments"):
+            info = client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+            if _task_definition(info) == task_definition:
+                return deployment_id
+        return None
 
     def proceed(self, deployment_id: str) -> str:
         """ContinueDeployment past the reroute wait; nothing if the deployment no longer waits."""
@@ -95,29 +112,6 @@ class CodeDeployEcs:
         answer = self._client.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=rollback)
         return f"deployment {deployment_id}: {info['status']} -> stopped{' and rolled back' if rollback else ''} " \
                f"({answer.get('status')})"
-
-
-def group_of(group: dict[str, Any]) -> DeploymentGroup:
-    """The fields bluegreen uses of GetDeploymentGroup's `deploymentGroupInfo`."""
-    blue_green = group.get("blueGreenDeploymentConfiguration") or {}
-    ready = blue_green.get("deploymentReadyOption") or {}
-    terminate = blue_green.get("terminateBlueInstancesOnDeploymentSuccess") or {}
-    pairs = (group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or [{}]
-    pair = pairs[0]
-    rollback = group.get("autoRollbackConfiguration") or {}
-    service = (group.get("ecsServices") or [{}])[0]
-    return DeploymentGroup(
-        application=group["applicationName"], name=group["deploymentGroupName"],
-        cluster=service.get("clusterName", ""), service=service.get("serviceName", ""),
-        config=group.get("deploymentConfigName") or "CodeDeployDefault.ECSAllAtOnce",
-        waits_for_reroute=ready.get("actionOnTimeout") == "STOP_DEPLOYMENT",
-        ready_wait_minutes=int(ready.get("waitTimeInMinutes") or 0),
-        termination_wait_minutes=int(terminate.get("terminationWaitTimeInMinutes") or 0),
-        target_groups=tuple(t["name"] for t in pair.get("targetGroups") or []),
-        prod_listeners=tuple((pair.get("prodTrafficRoute") or {}).get("listenerArns") or []),
-        test_listeners=tuple((pair.get("testTrafficRoute") or {}).get("listenerArns") or []),
-        rollback_on_stop=bool(rollback.get("enabled")) and "DEPLOYMENT_STOP_ON_REQUEST" in (rollback.get("events") or []),
-        service_role_arn=group.get("serviceRoleArn", ""))
 
 
 def _task_definition(info: dict[str, Any]) -> str | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from bluegreen.adapters.aws import errors
 from bluegreen.adapters.aws.session import Aws
+from bluegreen.errors import StepFailed
 
 FINISHED = frozenset({"SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"})
 ROLLED_BACK = frozenset({"ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"})
@@ -59,6 +60,35 @@ class NativeDeployments:
         listed = ecs.list_service_deployments(cluster=cluster, service=service, maxResults=1)["serviceDeployments"]
         return self.describe(listed[0]["serviceDeploymentArn"]) if listed else None
 
+    def start(self, cluster: str, service: str, task_definition: str, desired: int) -> tuple[str, str]:
+        """UpdateService to `task_definition`: (the service deployment ECS started, what happened). Once
+        the service runs that revision already, its current deployment is the one (a resumed start)."""
+        ecs = self.aws.client("ecs")
+        now = ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+        if now["taskDefinition"] == task_definition and now.get("currentServiceDeployment"):
+            arn = now["currentServiceDeployment"]
+            return arn, f"{service} is already deploying {_short(task_definition)} ({_short(arn)})"
+        answer = ecs.update_service(cluster=cluster, service=service, taskDefinition=task_definition,
+                                    desiredCount=desired)["service"]
+        arn = answer.get("currentServiceDeployment") or self._newest(cluster, service)
+        if not arn:
+            raise StepFailed(f"ECS started no service deployment for {service}: is its deploymentConfiguration "
+                                    "still a blue/green strategy?")
+        return arn, (f"{service}: {_short(now['taskDefinition'])} x{now['desiredCount']} -> {_short(task_definition)} "
+                     f"x{desired}; ECS service deployment {_short(arn)}")
+
+    def current_for(self, cluster: str, service: str, task_definition: str) -> str | None:
+        """The service's current deployment, if the service is on `task_definition` (None: never started)."""
+        now = self.aws.client("ecs").describe_services(cluster=cluster, services=[service])["services"]
+        if not now or now[0]["taskDefinition"] != task_definition:
+            return None
+        return now[0].get("currentServiceDeployment") or self._newest(cluster, service)
+
+    def _newest(self, cluster: str, service: str) -> str | None:
+        listed = self.aws.client("ecs").list_service_deployments(cluster=cluster, service=service,
+                                                                 maxResults=1)["serviceDeployments"]
+        return listed[0]["serviceDeploymentArn"] if listed else None
+
     def describe(self, arn: str) -> ServiceDeploymentView | None:
         found = self.aws.client("ecs").describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"]
         return view(found[0]) if found else None
@@ -77,3 +107,7 @@ class NativeDeployments:
                 return False
             raise
         return True
+
+
+def _short(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]

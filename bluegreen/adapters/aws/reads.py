@@ -77,6 +77,11 @@ def read(aws: Aws, specs: Sequence[Spec], image_tag: str | None = None) -> RawSt
         reader.run(reader.round_one(specs, image_tag))
         reader.run(reader.round_two(specs))  # each round reads what the earlier ones found
         reader.run(reader.round_three(specs, image_tag))
+        four = reader.round_four()
+        if four:  # a CODE_DEPLOY service's group: its second target group, read with its health
+            reader.run(four)
+            reader.run(reader._tg_detail_tasks(sorted(a for a in reader.raw.target_groups
+                                                      if a not in reader.raw.tg_health)))
         return reader.raw
 
 
@@ -285,6 +290,8 @@ class _Reader:
         referenced = {lb["targetGroupArn"] for svc in raw.services.values()
                       for lb in svc.get("loadBalancers", []) if lb.get("targetGroupArn")}
         referenced |= {arn for g in raw.asgs.values() for arn in g.get("TargetGroupARNs", [])}
+        referenced |= {arn for _, advanced in _native_load_balancers(raw)
+                       if (arn := advanced.get("alternateTargetGroupArn"))}
         unknown = sorted(referenced - set(raw.target_groups))
         for batch in _chunks(unknown, ELB_NAMES_PER_CALL):
             tasks.append(self.batched("target group arn", batch, "DescribeTargetGroups", c.target_groups_by_arn))
@@ -294,6 +301,7 @@ class _Reader:
         for name in sorted(raw.classic_elbs):
             tasks.append(self.guarded("classic elb health", [name], "DescribeInstanceHealth",
                                       lambda n=name: c.classic_health(n)))
+        tasks.extend(self._controlled_tasks())
         wanted: dict[str, set[str]] = defaultdict(set)
         for spec in specs:
             if spec.dns and spec.dns.hosted_zone in raw.zones:
@@ -301,6 +309,38 @@ class _Reader:
         for zone_id, names in sorted(wanted.items()):
             tasks.append(self.guarded("records", [zone_id], "ListResourceRecordSets",
                                       lambda z=zone_id, n=names: c.records(z, n)))
+        return tasks
+
+    def _controlled_tasks(self) -> list[Task]:
+        """Services AWS deploys itself: ECS native blue/green's listener rules, a CODE_DEPLOY service's group."""
+        raw, c = self.raw, self.calls
+        rules = sorted({arn for _, advanced in _native_load_balancers(raw) for key in ("productionListenerRule",
+                        "testListenerRule") if (arn := advanced.get(key))})
+        tasks = [self.guarded("listener rule", batch, "DescribeRules", lambda b=batch: c.rules_by_arn(b))
+                 for batch in _chunks(rules, ELB_NAMES_PER_CALL)]
+        for key, svc in sorted(raw.services.items()):
+            if (svc.get("deploymentController") or {}).get("type") == "CODE_DEPLOY":
+                cluster = key.rsplit("/", 1)[0]
+                tasks.append(self.guarded("codedeploy group", [key], "GetDeploymentGroup",
+                                          lambda cl=cluster, n=svc["serviceName"]: c.codedeploy_group(cl, n)))
+        return tasks
+
+    def round_four(self) -> list[Task]:
+        """What a CodeDeploy deployment group names: its other target group and its listeners."""
+        raw, c = self.raw, self.calls
+        if not raw.codedeploy_groups:
+            return []
+        names = sorted({tg["name"] for group in raw.codedeploy_groups.values()
+                        for pair in (group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or []
+                        for tg in pair.get("targetGroups") or []} - {tg["TargetGroupName"] for tg in raw.target_groups.values()})
+        listeners = sorted({arn for group in raw.codedeploy_groups.values()
+                            for pair in (group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or []
+                            for route in ("prodTrafficRoute", "testTrafficRoute")
+                            for arn in (pair.get(route) or {}).get("listenerArns") or []})
+        tasks = [self.batched("target group", batch, "DescribeTargetGroups", c.target_groups_by_name)
+                 for batch in _chunks(names, ELB_NAMES_PER_CALL)]
+        tasks += [self.guarded("listener", batch, "DescribeListeners", lambda b=batch: c.listeners_by_arn(b))
+                  for batch in _chunks(listeners, ELB_NAMES_PER_CALL)]
         return tasks
 
     def _lt_version_tasks(self) -> list[Task]:
@@ -389,3 +429,9 @@ class _Reader:
         for arn in sorted(name for kind, name in targets if kind == "secretsmanager"):
             tasks.append(self.guarded("secret", [arn], "DescribeSecret", lambda a=arn: c.secret(a)))
         return tasks
+
+
+def _native_load_balancers(raw: RawState) -> list[tuple[str, dict]]:
+    """(service key, advancedConfiguration) of every load balancer of an ECS native blue/green service."""
+    return [(key, lb["advancedConfiguration"]) for key, svc in sorted(raw.services.items())
+            for lb in svc.get("loadBalancers", []) if lb.get("advancedConfiguration")]

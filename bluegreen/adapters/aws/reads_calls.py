@@ -99,6 +99,23 @@ class Calls:
             found.extend(page["Rules"])
         self.raw.rules[listener_arn] = found
 
+    def rules_by_arn(self, arns: list[str]) -> None:
+        """Listener rules named by ARN (ECS native blue/green's production and test rules)."""
+        for rule in self.client("elbv2").describe_rules(RuleArns=arns)["Rules"]:
+            self.raw.rules_by_arn[rule["RuleArn"]] = rule
+
+    def listeners_by_arn(self, arns: list[str]) -> None:
+        for listener in self.client("elbv2").describe_listeners(ListenerArns=arns)["Listeners"]:
+            self.raw.listeners_by_arn[listener["ListenerArn"]] = listener
+
+    def codedeploy_group(self, cluster: str, service: str) -> None:
+        """The CodeDeploy deployment group that deploys a CODE_DEPLOY service (absent: none found)."""
+        from bluegreen.adapters.aws.codedeploy import CodeDeployEcs
+
+        info = CodeDeployEcs(self.aws).find_group_info(cluster, service)
+        if info is not None:
+            self.raw.codedeploy_groups[service_key(cluster, service)] = info
+
     def classic_elbs(self, names: list[str]) -> None:
         response = self.client("elb").describe_load_balancers(LoadBalancerNames=names)
         for lb in response["LoadBalancerDescriptions"]:

@@ -16,6 +16,10 @@ from typing import Literal
 from bluegreen.domain.durations import format_duration
 from bluegreen.domain.weights import percentages
 from bluegreen.domain.plan import Plan
+from bluegreen.domain.controlled_steps import (
+    AnswerLifecycleHook, ContinueCodeDeployDeployment, FollowCodeDeployDeployment, FollowServiceDeployment,
+    RollBackServiceDeployment, StartCodeDeployDeployment, StartServiceDeployment, StopCodeDeployDeployment,
+)
 from bluegreen.domain.steps import (
     Attach, Bake, CheckAlarms, CreateGroup, CreateLaunchTemplateVersion, DeleteGroup, KeepWarm, ProbeHttp,
     PutParameter, RegisterTaskDefinition, SetRecordWeights, SetWeights, Step, SuspendProcesses, SuspendScaling,
@@ -101,6 +105,20 @@ def label(step: Step) -> str:
             return f"create {step.group}"
         case DeleteGroup():
             return f"delete {step.group}"
+        case StartServiceDeployment():
+            return f"ECS {step.strategy} deployment of {step.service}"
+        case FollowServiceDeployment():
+            return f"ECS {step.until}" + (" hook" if step.at_hook else "")
+        case AnswerLifecycleHook():
+            return f"gates at ECS hook {step.stage}"
+        case RollBackServiceDeployment() | StopCodeDeployDeployment():
+            return f"roll {step.service} back"
+        case StartCodeDeployDeployment():
+            return f"CodeDeploy deployment of {step.service}"
+        case FollowCodeDeployDeployment():
+            return f"CodeDeploy {step.until}"
+        case ContinueCodeDeployDeployment():
+            return "gates at the reroute wait"
     raise TypeError(f"no timeline label for step kind {type(step).__name__}")  # a new step type needs one
 
 

@@ -19,6 +19,8 @@ class Strategy(StrEnum):
     ECS_TASK_DEFINITION = "ecs-task-definition-swap"
     ASG_SWAP = "asg-swap"
     DNS_CUTOVER = "dns-cutover"
+    ECS_NATIVE = "ecs-native"  # ECS's built-in blue/green moves the traffic; bluegreen follows and gates it
+    ECS_CODEDEPLOY = "ecs-codedeploy"  # CodeDeploy moves the traffic of a CODE_DEPLOY service
 
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$"

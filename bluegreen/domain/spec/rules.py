@@ -109,6 +109,13 @@ def _strategy_fit(spec: Spec) -> list[tuple[Loc, str]]:
             (spec.asg is not None, ("platform", "asg"), "asg-swap needs an Auto Scaling platform (`asg:`)"),
             (spec.dns is None, ("traffic",), "asg-swap needs a target group, routes or a classic ELB"),
         ]
+    elif s in (Strategy.ECS_NATIVE, Strategy.ECS_CODEDEPLOY):
+        need = [
+            (isinstance(ecs, EcsService), ("platform", "ecs", "service"),
+             f"{s.value} needs the one ECS service (`service:`) that {'ECS' if s is Strategy.ECS_NATIVE else 'CodeDeploy'} deploys"),
+            (spec.target_group is not None, ("traffic",),
+             f"{s.value} needs `traffic.target_group`: one of the service's pair of target groups (AWS moves the listeners)"),
+        ]
     elif s is Strategy.DNS_CUTOVER:
         need = [(spec.dns is not None, ("traffic", "dns"), "dns-cutover needs a Route53 record (`dns:`)")]
         if ecs is not None:

@@ -49,18 +49,9 @@ def rollout(ctx: Context, ecs: OneService | EcsServices, service: EcsService, ba
             target_groups: Sequence[TargetGroup], desired: int,
             phase: Literal["prepare", "shift"] = "prepare") -> list[Step]:
     """Register a revision copied from `base`'s and run it on `service`, then wait until it is healthy."""
-    image = ctx.new_image()
-    base_td = ctx.snapshot.task_definitions.get(base.task_definition)
-    if base_td is None:
-        raise Refused(f"task definition {base.task_definition} of {base.name} not found")
-    if base_td.container(ecs.container) is None:
-        raise Refused(f"container {ecs.container} not found in {_short(base_td.arn)}")
     h = ctx.health
     steps: list[Step] = [
-        RegisterTaskDefinition(id="register-task-definition", phase="prepare",
-                               family=ecs.task_definition_family or base_td.family, base_arn=base_td.arn,
-                               container=ecs.container, image=image, environment=dict(ecs.environment),
-                               secrets=dict(ecs.secrets), cpu=ecs.cpu, memory=ecs.memory),
+        register(ctx, ecs, base),
         UpdateService(id=f"deploy-{service.name}", phase=phase, cluster=ecs.cluster, service=service.name,
                       task_definition="@register-task-definition", previous_task_definition=service.task_definition,
                       desired_count=desired, previous_desired_count=service.desired),
@@ -72,6 +63,20 @@ def rollout(ctx: Context, ecs: OneService | EcsServices, service: EcsService, ba
         ctx.gates.append(f"{service.name}: {desired} task(s) of the new revision running, deployment COMPLETED "
                          "(an ECS circuit-breaker rollback counts as a failure)")
     return steps + wait_targets(ctx, target_groups, desired, "rollout")
+
+
+def register(ctx: Context, ecs: OneService | EcsServices, base: EcsService) -> RegisterTaskDefinition:
+    """A new revision copied field for field from what `base` runs; only the image and the spec's fields differ."""
+    image = ctx.new_image()
+    base_td = ctx.snapshot.task_definitions.get(base.task_definition)
+    if base_td is None:
+        raise Refused(f"task definition {base.task_definition} of {base.name} not found")
+    if base_td.container(ecs.container) is None:
+        raise Refused(f"container {ecs.container} not found in {_short(base_td.arn)}")
+    return RegisterTaskDefinition(id="register-task-definition", phase="prepare",
+                                  family=ecs.task_definition_family or base_td.family, base_arn=base_td.arn,
+                                  container=ecs.container, image=image, environment=dict(ecs.environment),
+                                  secrets=dict(ecs.secrets), cpu=ecs.cpu, memory=ecs.memory)
 
 
 def desired_count(ecs: OneService | EcsServices, base: EcsService) -> int:
