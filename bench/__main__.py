@@ -28,7 +28,7 @@ from bench import deploys, docker_build, fleets
 from bench.ecs_deploy import ensure_ecs_deploy
 from bench.wire import CREDENTIALS, REPO
 
-RUN_CLI = "import sys; from bluegreen.cli.main import main; raise SystemExit(main(sys.argv[1:]))"
+RUN_CLI = "from bluegreen.cli.main import run; run()"  # what the installed `bluegreen` script runs
 
 
 def _median_seconds(argv: list[str], runs: int, env: dict | None = None) -> float:
