@@ -46,7 +46,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 STRATEGIES = {"ecs-target-group-swap": "web", "ecs-task-definition-swap": "worker", "asg-swap": "legacy",
-              "dns-cutover": "api"}
+              "dns-cutover": "api", "ecs-native": "checkout", "ecs-codedeploy": "billing"}
+# Which pair of target groups is which color, for the services AWS's own engines deploy.
+ENGINE_PAIRS = {"checkout": {"checkout": "blue", "checkout-alt": "green"},
+                "billing": {"billing": "blue", "billing-2": "green"}}
 WAITS = {"health": {"deadline": "10m", "interval": "5s", "bake": "30s"}, "rollback": {"keep_blue_warm": "30m"}}
 OVERRIDES = {"api": {"shift": {"mode": "linear", "step_percent": 50, "interval": "30s"}}}
 SETTLE_SECONDS = 1.0  # real seconds: 200 s of the world's time at 200x
@@ -185,9 +188,41 @@ def _ecs_color(aws: Any, service: str, target_group: str, state: EndState) -> No
         state.problems.append(f"{target_group} has no healthy target")
 
 
+def engine(name: str) -> Any:
+    """How AWS deploys the example itself (None: bluegreen moves its traffic)."""
+    from bluegreen.local.seed_controlled import CodeDeploySeed, NativeSeed
+
+    return {"checkout": NativeSeed(), "billing": CodeDeploySeed()}.get(name)
+
+
+def _engine_state(aws: Any, name: str, state: EndState) -> None:
+    """Production on one of the pair (ECS's production rule, CodeDeploy's production listener), healthy."""
+    elb = aws.client("elbv2")
+    found = _service(aws, name)
+    if name == "checkout":
+        rule = found["loadBalancers"][0]["advancedConfiguration"]["productionListenerRule"]
+        actions = elb.describe_rules(RuleArns=[rule])["Rules"][0]["Actions"]
+    else:
+        lb = elb.describe_load_balancers(Names=[f"{name}-alb"])["LoadBalancers"][0]["LoadBalancerArn"]
+        actions = next(x for x in elb.describe_listeners(LoadBalancerArn=lb)["Listeners"]
+                       if x["Port"] == 80)["DefaultActions"]
+    forward = next(a for a in actions if a["Type"] == "forward")
+    pair = ENGINE_PAIRS[name]
+    shares = {pair[g["TargetGroupArn"].split("/")[1]]: g.get("Weight", 1)
+              for g in forward["ForwardConfig"]["TargetGroups"]}
+    color = _one_of(shares, f"production of {name}", state)
+    if color:
+        serving = next(tg for tg, c in pair.items() if c == color)
+        if _healthy(aws, serving) < 1:
+            state.problems.append(f"{serving} has no healthy target")
+    state.live = color
+
+
 def end_state(aws: Any, name: str) -> EndState:
     state = EndState(live=None)
-    if name == "web":
+    if name in ENGINE_PAIRS:
+        _engine_state(aws, name, state)
+    elif name == "web":
         elb = aws.client("elbv2")
         lb = elb.describe_load_balancers(Names=["web-alb"])["LoadBalancers"][0]["LoadBalancerArn"]
         listener = next(x for x in elb.describe_listeners(LoadBalancerArn=lb)["Listeners"] if x["Port"] == 80)
@@ -297,7 +332,7 @@ def one_trial(emulator: Emulator, strategy: str, window: tuple[float, float], in
     path = write_spec(workdir, name)
     spec = load_spec(path).spec
     aws = emulator.aws()
-    seed(aws, spec, deregistration_delay=30)
+    seed(aws, spec, deregistration_delay=30, engine=engine(name))
     put_image(aws, spec.image.repository, "v2")
     old = _service(aws, "worker")["taskDefinition"] if name == "worker" else "blue"
 
@@ -351,7 +386,7 @@ def calibrate(emulator: Emulator, strategy: str) -> tuple[float, float]:
     workdir = Path(tempfile.mkdtemp(prefix=f"bg-crash-{name}-"))
     path = write_spec(workdir, name)
     spec = load_spec(path).spec
-    seed(emulator.aws(), spec, deregistration_delay=30)
+    seed(emulator.aws(), spec, deregistration_delay=30, engine=engine(name))
     put_image(emulator.aws(), spec.image.repository, "v2")
     started = time.monotonic()
     deploy = cli(emulator, "deploy", str(path), "--image-tag", "v2", "--events", "json", workdir=workdir)

@@ -3,7 +3,8 @@
     python bench/faults.py                       # 10 deploys per strategy and fault rate
     python bench/faults.py --deploys 3 --rates 0 0.4 --strategies ecs-task-definition-swap
 
-Per strategy (the examples web, worker, legacy and api, seeded by `bluegreen.local.seed`) and fault
+Per strategy (the examples web, worker, legacy, api, checkout and billing, seeded by `bluegreen.local.seed`;
+checkout as ECS's built-in blue/green and billing under CodeDeploy deploy them) and fault
 rate, each deploy gets a fresh realistic emulator (moto in-process, the world on a virtual clock)
 behind the fault proxy, which fails that share of every AWS call the product makes, split evenly
 over HTTP 500, 503, throttling, a connection reset before the call reached AWS, one after AWS
@@ -165,7 +166,7 @@ def one_deploy(bench: Bench, strategy: str, rate: float, index: int) -> Run:
     os.chdir(workdir)
     path = crash_matrix.write_spec(workdir, name)
     aws = bench.direct()
-    seed(aws, load_spec(path).spec, deregistration_delay=30)
+    seed(aws, load_spec(path).spec, deregistration_delay=30, engine=crash_matrix.engine(name))
     put_image(aws, name, "v2")
     old = crash_matrix._service(aws, "worker")["taskDefinition"] if name == "worker" else "blue"
     bench.proxy.stats.reset()

@@ -194,3 +194,32 @@ def test_kill_9_after_the_hook_was_answered_then_rollback_stops_ecs_deployment(s
     assert revision(scaled_aws, "checkout") == "checkout:1"
     assert service_deployments(scaled_aws, "checkout")[0]["status"] == "ROLLBACK_SUCCESSFUL"
     assert LocalStore(".bluegreen").read("checkout") is None
+
+
+def test_a_pause_before_the_shift_holds_ecs_at_its_pause_hook_until_promote(
+        realistic_aws, workdir, product_on_virtual_clock, capsys):
+    path = on_native(realistic_aws, workdir)
+    rule = production_rule(realistic_aws, "checkout")
+
+    assert main(["deploy", str(path), "--image-tag", "v2", "--pause-before-shift"]) == 0
+
+    assert "paused before" in capsys.readouterr().out
+    waiting = service_deployments(realistic_aws, "checkout")[0]
+    assert (waiting["status"], waiting["lifecycleStage"]) == ("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT")
+    assert [h["status"] for h in waiting["lifecycleHookDetails"]] == ["AWAITING_ACTION"]
+    assert rule_split(realistic_aws, rule) == CHECKOUT
+
+    assert main(["promote", "checkout"]) == 0
+
+    assert rule_split(realistic_aws, rule) == {"checkout": 0, "checkout-alt": 100}
+    assert service_deployments(realistic_aws, "checkout")[0]["status"] == "SUCCESSFUL"
+
+
+def test_a_pause_before_the_shift_is_refused_when_ecs_has_no_pause_hook_to_hold_at(
+        realistic_aws, workdir, product_on_virtual_clock, capsys):
+    path = on_native(realistic_aws, workdir, pause_at=())
+
+    assert main(["deploy", str(path), "--image-tag", "v2", "--pause-before-shift"]) == 2
+
+    assert "nowhere to pause before production traffic moves" in capsys.readouterr().err
+    assert service_deployments(realistic_aws, "checkout") == [] and revision(realistic_aws, "checkout") == "checkout:1"

@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEPLOYMENTS = REPO / "deployments"
 PLAN_SCHEMA = REPO / "schema" / "plan.schema.json"
 EXAMPLES = ("web", "worker", "legacy", "api")
+ENGINE_EXAMPLES = ("checkout.yaml", "billing.yaml")
 COLORED = ("web", "legacy", "api")  # the examples with two colors (worker has one service)
 NEW_TAG = "v2"
 
@@ -85,7 +86,8 @@ MARKDOWN_COLUMNS = ["service", "strategy", "live", "changes", "estimate", "statu
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A scratch working directory holding a copy of deployments/ (the CLI reads relative paths)."""
     work = tmp_path / "work"
-    shutil.copytree(DEPLOYMENTS, work / "deployments")
+    # the examples of AWS's own engines need their worlds (tests/test_deploy_native.py, test_deploy_codedeploy.py)
+    shutil.copytree(DEPLOYMENTS, work / "deployments", ignore=shutil.ignore_patterns(*ENGINE_EXAMPLES))
     monkeypatch.chdir(work)
     return work
 

@@ -115,14 +115,14 @@ def legacy_green_on_blue(aws: Any, s: SeedResult) -> None:
 LEGACY_ROUTES = {"routes": [{"load_balancer": "legacy-alb", "port": 80, "blue_target_group": "legacy-blue",
                              "green_target_group": "legacy-green"}]}
 CODE_DEPLOY = ("the CODE_DEPLOY deployment controller: CodeDeploy swaps it, and ECS refuses a task-definition "
-               "update from anyone else; deploy it with CodeDeploy (strategy ecs-codedeploy, coming in a later "
-               "bluegreen release, will drive it) or move it to the ECS controller")
+               "update from anyone else; use strategy ecs-codedeploy (or auto), which drives CodeDeploy, or move "
+               "the service to the ECS controller")
 
 
 def native(strategy: str) -> str:
     return (f"ECS's built-in {strategy} deployments: ECS moves its listener rules itself, and editing them too "
-            "would fight it; let ECS deploy it (strategy ecs-native, coming in a later bluegreen release, will "
-            "drive it) or set its deploymentConfiguration.strategy to ROLLING")
+            "would fight it; use strategy ecs-native (or auto), which lets ECS deploy it and gates it, or set its "
+            "deploymentConfiguration.strategy to ROLLING")
 
 
 def dns_target_groups(blue: str, green: str) -> Edits:

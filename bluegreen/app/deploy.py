@@ -69,6 +69,10 @@ def deploy_plan(session: Session, plan: Plan, deployment_id: str, *, current: De
         pauses = pause_points(plan.steps, [*judgement.pause_before, *pause_before])
     except UnknownStep as unknown:
         raise InvalidInput(f"--pause-before: {unknown}") from None
+    if pause_before_shift and not any(s.phase == "shift" and s.pausable for s in plan.steps):
+        raise InvalidInput(f"--pause-before-shift: {session.service}'s {plan.strategy.value if plan.strategy else ''} "
+                           "deployment has nowhere to pause before production traffic moves (AWS moves it by itself); "
+                           "give the service a PAUSE lifecycle hook, or the CodeDeploy group a reroute wait")
     records = session.records
     if current is not None and current.status is Status.KEEPING_WARM:
         # The new deployment goes to the warm color anyway: the old one needs no scale-down.

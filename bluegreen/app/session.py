@@ -160,6 +160,10 @@ class Session:
 
         return AwsMetrics(self.aws())
 
+    def aws_actions(self) -> Any:
+        """The actions adapter (a test's world when given), for read-only looks such as `status`."""
+        return (self.adapters or self._aws_adapters)()[0]
+
     def _aws_adapters(self) -> "tuple[Any, Observer]":
         from bluegreen.adapters.aws.actions import AwsActions
         from bluegreen.adapters.aws.observe import AwsObserver

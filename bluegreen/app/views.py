@@ -12,6 +12,7 @@ from typing import Any
 from bluegreen.app.ci import state_backend
 from bluegreen.app.plans import plan_specs
 from bluegreen.app.session import Session, holder_is_dead
+from bluegreen.app.views_aws import aws_deployment
 from bluegreen.domain.deployment import Deployment, Status
 from bluegreen.state.store import LockInfo
 
@@ -40,6 +41,9 @@ def status(session: Session) -> dict[str, Any]:
     out["commands"] = commands(session.service, record, lock if running else None)
     if record is None:
         return out
+    engine = aws_deployment(session, record)
+    if engine is not None:
+        out["aws_deployment"] = engine
     if record.status.in_flight:
         # The split weights are this deployment's own: production's color is still the one it started from,
         # and the planner's "a deployment is in flight" refusal only restates the record shown here.

@@ -52,19 +52,15 @@ def native_setup(raw: RawState, gaps: Gaps, tgs: TargetGroups, service: Mapping[
 
 def codedeploy_group(raw: RawState, gaps: Gaps, tgs: TargetGroups, cluster: str,
                      service: Mapping[str, Any]) -> DeploymentGroup | None:
-    """The deployment group of a CODE_DEPLOY service, with both of its target groups; None (and an
-    error finding) when no ECS deployment group deploys it."""
+    """The deployment group of a CODE_DEPLOY service, with both of its target groups; None when no ECS
+    deployment group deploys it (or its read failed: an error finding then)."""
     if (service.get("deploymentController") or {}).get("type") != "CODE_DEPLOY":
         return None
     name = service["serviceName"]
     key = service_key(cluster, name)
     found = raw.codedeploy_groups.get(key)
-    if found is None:
-        if raw.error("codedeploy group", key) is None:
-            gaps.add("error", f"ecs service {name}", f"ecs service {name} uses the CODE_DEPLOY controller, but no "
-                     f"CodeDeploy ECS deployment group deploys it (cluster {cluster})", kind="missing")
-        else:
-            gaps.note_error("codedeploy group", key, f"the CodeDeploy deployment group of ecs service {name}")
+    if found is None:  # no group deploys it: only `ecs-codedeploy` needs one, and its planner says so
+        gaps.note_error("codedeploy group", key, f"the CodeDeploy deployment group of ecs service {name}")
         return None
     group = deployment_group(found)
     for tg in group.target_groups:

@@ -25,6 +25,9 @@ from bluegreen.errors import StepFailed
 from bluegreen.events import Events
 from bluegreen.execution.gates import GateFailed, Gates, NotYet
 
+# A poll whose read fails (past botocore's own retries) is tried again this many times in a row before
+# the step fails: AWS having a bad moment is no reason to give up following a deployment.
+READ_ATTEMPTS = 5
 # After a finished deployment is undone by a new one, traffic is back once that one has shifted
 # production: its bake time and clean-up are ECS's business, not the rollback's.
 RESTORED_AT = "BAKE_TIME"
@@ -43,6 +46,26 @@ class Controlled:
     events: Events
     resolve: Callable[[str | None], str | None]
     outputs: dict[str, str]
+
+    def wait(self, look: Callable[[], None], *, what: str, deadline: float, interval: float,
+             report: bool = True) -> None:
+        """`Gates.wait_until`, patient with a read that fails now and then (not with a failed gate)."""
+        failures = [0]
+
+        def patient() -> None:
+            try:
+                look()
+            except (NotYet, StepFailed):
+                failures[0] = 0
+                raise
+            except Exception as error:  # an AWS read failing past botocore's retries: look again
+                failures[0] += 1
+                if failures[0] >= READ_ATTEMPTS:
+                    raise
+                raise NotYet(f"a read failed ({type(error).__name__}: {error}); looking again") from None
+            failures[0] = 0
+
+        self.gates.wait_until(patient, what=what, deadline=deadline, interval=interval, report=report)
 
     def watch(self, watch: Watch) -> None:
         """One look at a stretch's gates (GateFailed when one fails)."""
@@ -81,7 +104,7 @@ class Controlled:
             raise NotYet(f"ECS at {view.stage} ({view.status}, {view.production_weight or 0:g}% of production on "
                          "the new revision)")
 
-        self.gates.wait_until(look, what=f"ECS service deployment of {step.service} to {step.until}",
+        self.wait(look, what=f"ECS service deployment of {step.service} to {step.until}",
                               deadline=step.deadline, interval=step.interval, report=False)
         return f"ECS past {step.until}" if not step.at_hook else f"ECS waits at its PAUSE hook {step.until}"
 
@@ -128,7 +151,7 @@ class Controlled:
                 native.roll_back(arn)
             raise NotYet(f"ECS's deployment is {now.status}")
 
-        self.gates.wait_until(back, what=f"ECS's rollback of {step.service}", deadline=step.deadline,
+        self.wait(back, what=f"ECS's rollback of {step.service}", deadline=step.deadline,
                               interval=step.interval)
         return f"ECS rolled {step.service} back to {_short(step.previous_task_definition)} (ROLLBACK_SUCCESSFUL)"
 
@@ -150,7 +173,7 @@ class Controlled:
                 native.resume(arn, hook)
             raise NotYet(f"ECS at {view.stage}")
 
-        self.gates.wait_until(shifted, what=f"ECS's deployment of {_short(step.previous_task_definition)}",
+        self.wait(shifted, what=f"ECS's deployment of {_short(step.previous_task_definition)}",
                               deadline=step.deadline, interval=step.interval)
         return f"ECS deployed {_short(step.previous_task_definition)} again; production is on it"
 
@@ -211,7 +234,7 @@ class Controlled:
             raise NotYet(f"CodeDeploy {progress.status} at {progress.current_event() or '-'} "
                          f"({progress.replacement_weight:g}% of production on the replacement)")
 
-        self.gates.wait_until(look, what=f"CodeDeploy deployment {deployment} to {step.until}", deadline=step.deadline,
+        self.wait(look, what=f"CodeDeploy deployment {deployment} to {step.until}", deadline=step.deadline,
                               interval=step.interval, report=False)
         return f"CodeDeploy past {step.until}" if step.until not in ("Ready", "Succeeded") else f"CodeDeploy {step.until}"
 
@@ -248,7 +271,7 @@ class Controlled:
             if not now.done:
                 raise NotYet(f"CodeDeploy deployment {deployment} is {now.status}")
 
-        self.gates.wait_until(done, what=f"CodeDeploy's rollback of {step.service}", deadline=step.deadline,
+        self.wait(done, what=f"CodeDeploy's rollback of {step.service}", deadline=step.deadline,
                               interval=step.interval)
         return f"CodeDeploy deployment {deployment} stopped and rolled back"
 
@@ -268,7 +291,7 @@ class Controlled:
                 cd.proceed(deployment)
             raise NotYet(f"CodeDeploy {progress.status} at {progress.current_event() or '-'}")
 
-        self.gates.wait_until(rerouted, what=f"CodeDeploy's deployment of {_short(step.previous_task_definition)}",
+        self.wait(rerouted, what=f"CodeDeploy's deployment of {_short(step.previous_task_definition)}",
                               deadline=step.deadline, interval=step.interval)
         return f"CodeDeploy deployed {_short(step.previous_task_definition)} again; production is on it"
 

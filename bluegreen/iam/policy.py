@@ -31,6 +31,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from bluegreen.adapters.aws.session import iam_action
 from bluegreen.domain.spec import DynamoState, Spec, SsmParameterDelivery, Strategy
+from bluegreen.iam.controlled import controlled_reads, controlled_rollout
 from bluegreen.iam.hooks import hook_groups, notify_groups
 
 VERSION = "2012-10-17"
@@ -351,6 +352,8 @@ def strategy_groups(spec: Spec, strategy: Strategy | None, arns: Arns) -> list[G
         out += ecs_rollout(spec, arns) + listener_traffic(spec, arns)
     elif strategy is Strategy.ECS_TASK_DEFINITION:
         out += ecs_rollout(spec, arns)
+    elif strategy in (Strategy.ECS_NATIVE, Strategy.ECS_CODEDEPLOY):
+        out += controlled_rollout(spec, strategy, arns, ecs_rollout(spec, arns))
     elif strategy is Strategy.ASG_SWAP:
         out += asg_rollout(spec, arns, attach=True) + listener_traffic(spec, arns)
     elif strategy is Strategy.DNS_CUTOVER:
@@ -421,9 +424,10 @@ def strategy_of(spec: Spec) -> Strategy | None:
 def groups(spec: Spec, *, plan_only: bool = False, account: str = "*", region: str | None = None) -> list[Group]:
     """The statements for one spec: planning reads, then (unless plan_only) the strategy's and extras."""
     arns = Arns(region or spec.region, account)
-    out = planning_reads(spec, arns)
+    strategy = strategy_of(spec)
+    out = planning_reads(spec, arns) + controlled_reads(spec, strategy, arns)
     if not plan_only:
-        out += strategy_groups(spec, strategy_of(spec), arns)
+        out += strategy_groups(spec, strategy, arns)
         out += state_store(spec, arns) + image_build(spec, arns)
         out += hook_groups(spec, arns) + notify_groups(spec, arns)
     return out

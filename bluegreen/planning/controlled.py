@@ -24,7 +24,7 @@ from bluegreen.domain.controlled_steps import (
 from bluegreen.domain.durations import format_duration
 from bluegreen.domain.native import HOOK_STAGE_AT, STAGES, NativeSetup, stage_index
 from bluegreen.domain.snapshot import EcsService as LiveService, TargetGroup
-from bluegreen.domain.spec import Check, EcsService, HookStage
+from bluegreen.domain.spec import AllAtOnce, Check, EcsService, HookStage
 from bluegreen.domain.steps import Step
 from bluegreen.planning.compute.ecs import current, desired_count, find_service, frozen_scaling, register, runs
 from bluegreen.planning.context import Context, Refused, decide
@@ -54,6 +54,12 @@ def _watch(ctx: Context, target_groups: list[TargetGroup], *, probe: bool = Fals
     tgs = [tg.arn for tg in target_groups] if ctx.checks_enabled(Check.TARGET_HEALTH) else []
     return Watch(alarms=ctx.alarms(), target_group_arns=tgs, probe=ctx.probe() if probe else None,
                  metrics=_metric_watch(ctx) if metrics else None, hold=hold)
+
+
+def _shift_unused(ctx: Context, engine: str) -> None:
+    if not isinstance(ctx.spec.shift, AllAtOnce):
+        ctx.warnings.append(f"shift ({ctx.spec.shift.mode}) is not used: {engine} moves production traffic as its "
+                            "own configuration says")
 
 
 def _hooks_run_by_aws(ctx: Context, codedeploy: bool) -> list[tuple[str, str]]:
@@ -93,8 +99,8 @@ def ecs_native(ctx: Context) -> list[Step]:
     live = ctx.live_color = Color.BLUE if live_tgs[0].arn == setup.load_balancers[0].target_group_arn else Color.GREEN
     ctx.state.append(f"{runs(service)}; ECS's built-in {setup.strategy}: the production rule sends 100% to "
                      f"{_names(live_tgs)} ({live}); the new revision starts in {_names(idle_tgs)} ({live.other})")
-    appspec = _hooks_run_by_aws(ctx, codedeploy=False)
-    del appspec  # ECS has no AppSpec: every in-flight hook was refused above
+    _hooks_run_by_aws(ctx, codedeploy=False)  # ECS has no AppSpec: every in-flight hook is an error
+    _shift_unused(ctx, f"ECS's {setup.strategy}")
     if not decide(ctx, current(ctx, ecs.container, service)):
         return []
     desired, h = desired_count(ecs, service), ctx.health
@@ -154,7 +160,9 @@ def _native_stretches(ctx: Context, service: LiveService, setup: NativeSetup, li
     for until, phase, what, watch, expected, deadline in milestones:
         for stage in [s for s in pauses if stage_index(s) <= stage_index(until)]:
             pauses.remove(stage)
-            steps += _pause_at(ctx, setup, stage, live, idle, common)
+            # following ECS to a hook at a milestone covers that milestone's stretch: its phase, watch and time
+            stretch = (phase, watch, expected, deadline) if stage == until else None
+            steps += _pause_at(ctx, setup, stage, live, idle, common, stretch)
             if stage == until:
                 break
         else:
@@ -171,7 +179,7 @@ def _native_stretches(ctx: Context, service: LiveService, setup: NativeSetup, li
 
 
 def _pause_at(ctx: Context, setup: NativeSetup, stage: str, live: list[TargetGroup], idle: list[TargetGroup],
-              common: dict) -> list[Step]:
+              common: dict, stretch: tuple[str, Watch, float, float] | None = None) -> list[Step]:
     """Follow ECS to a PAUSE hook, then answer it: our gates over what has traffic by then, then CONTINUE."""
     h = ctx.health
     index = stage_index(stage)
@@ -182,11 +190,12 @@ def _pause_at(ctx: Context, setup: NativeSetup, stage: str, live: list[TargetGro
     hook = next(x for x in setup.hooks if x.pauses and stage in {HOOK_STAGE_AT.get(s, s) for s in x.stages})
     ctx.gates.append(f"at ECS's PAUSE hook {stage}: {gate.describe()} for {format_duration(gate.hold)}, then "
                      "CONTINUE (ROLLBACK on a failure)")
+    phase, watch, expected, deadline = stretch or (
+        "rollout", _watch(ctx, []), 15.0, h.deadline + (setup.shift_seconds() if production else 0))
     return [
-        FollowServiceDeployment(id=f"ecs-to-{_slug(stage)}-hook", phase="rollout", until=stage, at_hook=True,
-                                what=f"ECS reaches its PAUSE hook at {stage} and waits", watch=_watch(ctx, []),
-                                expected=15.0, deadline=h.deadline + (setup.shift_seconds() if production else 0),
-                                **common),
+        FollowServiceDeployment(id=f"ecs-to-{_slug(stage)}-hook", phase=phase, until=stage, at_hook=True,
+                                what=f"ECS reaches its PAUSE hook at {stage} and waits", watch=watch,
+                                expected=expected, deadline=deadline, **common),
         AnswerLifecycleHook(id=f"answer-{_slug(stage)}-hook", phase="shift" if tested else "rollout", stage=stage,
                             gate=gate, timeout=60 * hook.timeout_minutes, timeout_action=hook.timeout_action,
                             **common),
@@ -200,6 +209,9 @@ def ecs_codedeploy(ctx: Context) -> list[Step]:
     ecs, service = _one_service(ctx, "CodeDeploy")
     group = service.codedeploy
     if group is None:
+        if service.deployment_controller == "CODE_DEPLOY":
+            raise Refused(f"ECS service {service.name} uses the CODE_DEPLOY controller, but no CodeDeploy ECS "
+                          f"deployment group deploys it (cluster {service.cluster})")
         raise Refused(f"ECS service {service.name} uses the {service.deployment_controller} deployment controller, "
                       "not CODE_DEPLOY with a CodeDeploy ECS deployment group")
     if len(group.target_groups) != 2:
@@ -219,6 +231,7 @@ def ecs_codedeploy(ctx: Context) -> list[Step]:
                      f"listener sends 100% to {live_tg.name} ({live}); the replacement task set starts in "
                      f"{idle_tg.name} ({live.other})")
     appspec = _hooks_run_by_aws(ctx, codedeploy=True)
+    _shift_unused(ctx, f"CodeDeploy ({group.config})")
     if not decide(ctx, current(ctx, ecs.container, service)):
         return []
     if not service.containers:

@@ -21,6 +21,8 @@ from bluegreen.domain.spec import (
     ClassicElbTraffic, DnsTraffic, EcsService, EcsServices, RoutesTraffic, Spec, Strategy, TargetGroupTraffic,
 )
 from bluegreen.domain.steps import Step
+from bluegreen.domain.codedeploy import DeploymentGroup
+from bluegreen.domain.native import NativeSetup
 from bluegreen.domain.snapshot import EcsService as LiveService, Snapshot
 from bluegreen.planning import controlled
 from bluegreen.planning.compute import ColorCompute
@@ -179,17 +181,13 @@ def _task_definition_reason(spec: Spec) -> str:
     return f"one ECS service ({name}){behind} -> ECS task-definition swap"
 
 
-def _native_reason(spec: Spec, service: LiveService) -> str:
-    setup = service.native
-    assert setup is not None
+def _native_reason(service: LiveService, setup: NativeSetup) -> str:
     alternate = ", ".join(lb.alternate_target_group_arn.rsplit("/", 2)[-2] for lb in setup.load_balancers) or "none"
     return (f"ECS service {service.name} is deployed by ECS's built-in {setup.strategy} (alternate target group "
             f"{alternate}): ECS moves its listener rules itself, bluegreen follows and gates it -> ecs-native")
 
 
-def _codedeploy_reason(spec: Spec, service: LiveService) -> str:
-    group = service.codedeploy
-    assert group is not None
+def _codedeploy_reason(service: LiveService, group: DeploymentGroup) -> str:
     return (f"ECS service {service.name} uses the CODE_DEPLOY controller (CodeDeploy {group.application}/{group.name}, "
             f"{group.config}): CodeDeploy swaps it, bluegreen drives and gates the deployment -> ecs-codedeploy")
 
@@ -203,9 +201,9 @@ def controlled_choice(spec: Spec, snapshot: Snapshot) -> tuple[Strategy, str] | 
     if service is None:
         return None
     if service.native is not None:
-        return Strategy.ECS_NATIVE, _native_reason(spec, service)
+        return Strategy.ECS_NATIVE, _native_reason(service, service.native)
     if service.codedeploy is not None:
-        return Strategy.ECS_CODEDEPLOY, _codedeploy_reason(spec, service)
+        return Strategy.ECS_CODEDEPLOY, _codedeploy_reason(service, service.codedeploy)
     return None
 
 

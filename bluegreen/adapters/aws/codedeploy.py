@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bluegreen.adapters.aws import errors
 from bluegreen.adapters.aws.session import Aws
 from bluegreen.domain.codedeploy import AppSpec, DeploymentGroup, DeploymentProgress, LifecycleEvent, deployment_group
 
@@ -101,7 +102,13 @@ class CodeDeployEcs:
         status = self._client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"]
         if status != "Ready":
             return f"deployment {deployment_id} is {status}, not waiting for the reroute"
-        self._client.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
+        try:
+            self._client.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
+        except errors.aws_exceptions():
+            now = self._client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"]
+            if now == "Ready":
+                raise  # still waiting: the call itself was refused
+            # a retry of a call that was applied (its answer lost): it no longer waits
         return f"deployment {deployment_id}: Ready -> production traffic rerouted"
 
     def stop(self, deployment_id: str, *, rollback: bool = True) -> str:
@@ -109,7 +116,13 @@ class CodeDeployEcs:
         info = self._client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
         if info["status"] in ("Succeeded", "Failed", "Stopped"):
             return f"deployment {deployment_id} already {info['status']}"
-        answer = self._client.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=rollback)
+        try:
+            answer = self._client.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=rollback)
+        except errors.aws_exceptions():
+            now = self._client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"]
+            if now not in ("Succeeded", "Failed", "Stopped"):
+                raise  # still running: the call itself was refused
+            answer = {"status": f"{now}, its answer was lost: read back"}
         return f"deployment {deployment_id}: {info['status']} -> stopped{' and rolled back' if rollback else ''} " \
                f"({answer.get('status')})"
 

@@ -94,9 +94,19 @@ class NativeDeployments:
         return view(found[0]) if found else None
 
     def resume(self, arn: str, hook_id: str, *, roll_back: bool = False) -> None:
-        """Answer a PAUSE hook: CONTINUE once our gate passed, ROLLBACK when it failed."""
-        self.aws.client("ecs").continue_service_deployment(
-            serviceDeploymentArn=arn, hookId=hook_id, action="ROLLBACK" if roll_back else "CONTINUE")
+        """Answer a PAUSE hook: CONTINUE once our gate passed, ROLLBACK when it failed. A retry whose
+        first try was applied (its answer lost) finds the hook no longer waiting: that is success."""
+        try:
+            self.aws.client("ecs").continue_service_deployment(
+                serviceDeploymentArn=arn, hookId=hook_id, action="ROLLBACK" if roll_back else "CONTINUE")
+        except errors.aws_exceptions() as exc:
+            if errors.kind_of(exc) is not errors.Kind.INVALID:
+                raise
+            found = self.aws.client("ecs").describe_service_deployments(
+                serviceDeploymentArns=[arn])["serviceDeployments"]
+            hooks = (found[0].get("lifecycleHookDetails") or []) if found else []
+            if any(h.get("hookId") == hook_id and h.get("status") == "AWAITING_ACTION" for h in hooks):
+                raise  # it still waits: the call itself was refused
 
     def roll_back(self, arn: str) -> bool:
         """StopServiceDeployment ROLLBACK; False when the deployment had already finished (nothing to stop)."""

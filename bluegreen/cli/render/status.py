@@ -15,6 +15,9 @@ def status_text(data: dict[str, Any]) -> str:
     if d:
         lines.append(f"deployment: {d['deployment_id']} {d['status']} ({d.get('from_color')} -> {d.get('to_color')}, "
                      f"image {d.get('image')})")
+        engine = data.get("aws_deployment")
+        if engine:
+            lines.append(f"  {engine['engine']}: {engine['id'] or '-'}: {engine['state']}")
         if data.get("in_flight"):
             lines.append(f"  in flight: {data['in_flight']}")
         if d.get("reason"):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from bluegreen.domain.spec.base import ColorPair, Strategy
 from bluegreen.domain.spec.hooks import hook_problems
 from bluegreen.domain.spec.platform import AsgGroups, EcsService, EcsServices
-from bluegreen.domain.spec.policy import Check
+from bluegreen.domain.spec.policy import AllAtOnce, Check
 
 if TYPE_CHECKING:
     from bluegreen.domain.spec import Spec
@@ -86,6 +86,10 @@ def _color_pairs(spec: Spec) -> list[tuple[Loc, ColorPair]]:
     return [(loc, pair) for loc, pair in pairs if pair is not None]
 
 
+_ENGINE_CONFIG = {Strategy.ECS_NATIVE: "the service's deploymentConfiguration",
+                  Strategy.ECS_CODEDEPLOY: "the deployment group's deployment configuration"}
+
+
 def _strategy_fit(spec: Spec) -> list[tuple[Loc, str]]:
     """An explicit strategy must match the shape of the spec (live infrastructure is checked later)."""
     s, ecs = spec.strategy, spec.ecs
@@ -115,6 +119,9 @@ def _strategy_fit(spec: Spec) -> list[tuple[Loc, str]]:
              f"{s.value} needs the one ECS service (`service:`) that {'ECS' if s is Strategy.ECS_NATIVE else 'CodeDeploy'} deploys"),
             (spec.target_group is not None, ("traffic",),
              f"{s.value} needs `traffic.target_group`: one of the service's pair of target groups (AWS moves the listeners)"),
+            (isinstance(spec.shift, AllAtOnce), ("shift",),
+             f"{s.value} moves production traffic as {_ENGINE_CONFIG[s]} says (linear and canary included); "
+             "remove `shift`"),
         ]
     elif s is Strategy.DNS_CUTOVER:
         need = [(spec.dns is not None, ("traffic", "dns"), "dns-cutover needs a Route53 record (`dns:`)")]

@@ -128,6 +128,6 @@ def test_a_plan_from_the_recorded_answers_refuses_a_code_deploy_service(replay):
 
     assert plan.steps == []
     assert plan.errors == ["pre-flight check failed: ECS service worker uses the CODE_DEPLOY deployment controller: "
-                           "CodeDeploy swaps it, and ECS refuses a task-definition update from anyone else; deploy "
-                           "it with CodeDeploy (strategy ecs-codedeploy, coming in a later bluegreen release, will "
-                           "drive it) or move it to the ECS controller"]
+                           "CodeDeploy swaps it, and ECS refuses a task-definition update from anyone else; use "
+                           "strategy ecs-codedeploy (or auto), which drives CodeDeploy, or move the service to the "
+                           "ECS controller"]

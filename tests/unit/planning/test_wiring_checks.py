@@ -58,11 +58,11 @@ def forward(world: Snapshot, lb: str, port: int, weights: dict[str, int]) -> Sna
 
 
 CODE_DEPLOY = ("CODE_DEPLOY deployment controller: CodeDeploy swaps it, and ECS refuses a task-definition update "
-               "from anyone else; deploy it with CodeDeploy (strategy ecs-codedeploy, coming in a later bluegreen "
-               "release, will drive it) or move it to the ECS controller")
+               "from anyone else; use strategy ecs-codedeploy (or auto), which drives CodeDeploy, or move the "
+               "service to the ECS controller")
 BLUE_GREEN = ("ECS's built-in BLUE_GREEN deployments: ECS moves its listener rules itself, and editing them too "
-              "would fight it; let ECS deploy it (strategy ecs-native, coming in a later bluegreen release, will "
-              "drive it) or set its deploymentConfiguration.strategy to ROLLING")
+              "would fight it; use strategy ecs-native (or auto), which lets ECS deploy it and gates it, or set "
+              "its deploymentConfiguration.strategy to ROLLING")
 
 Case = tuple[Callable[[], Spec], Callable[[], Snapshot], str, str]  # spec, world, the failing check, its one line
 
