@@ -3,6 +3,9 @@
     python -m bench                 # everything (a few minutes), writes bench/RESULTS.md
     python -m bench --quick         # fleets of 10 and 100 only
 
+The Docker rows use the engine on DOCKER_HOST (default unix:///tmp/bg-docker.sock) and the registry
+BLUEGREEN_REGISTRY (default 127.0.0.1:5000); without them the row says why it was not measured.
+
 moto runs in its own process behind a loopback proxy that adds latency and counts calls (bench/wire.py).
 ecs-deploy is installed, for the benchmark only, into its own venv under /tmp (bench/ecs_deploy.py):
 it is never a dependency of bluegreen. The machine may be shared, so wall-clock figures are noisy;
@@ -21,11 +24,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import deploys, fleets
+from bench import deploys, docker_build, fleets
 from bench.ecs_deploy import ensure_ecs_deploy
 from bench.wire import CREDENTIALS, REPO
 
-RUN_CLI = "import sys; from bluegreen.cli.main import main; raise SystemExit(main(sys.argv[1:]))"
+RUN_CLI = "from bluegreen.cli.main import run; run()"  # what the installed `bluegreen` script runs
 
 
 def _median_seconds(argv: list[str], runs: int, env: dict | None = None) -> float:
@@ -124,10 +127,11 @@ def main() -> int:
         print(table(new).split("\n", 2)[2], flush=True)
         rows += new
     rows += fleets.measure([10, 100] if args.quick else [10, 100, 300], delays=(0.0, 0.05))
-    rows.append(("docker build+push first vs unchanged", "not measured by this bench yet", "n/a", ""))
+    rows += docker_build.measure()
+    print(table(rows[-2:]).split("\n", 2)[2], flush=True)
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = (f"# Benchmark results\n\nWritten by `python -m bench` on {started}.\n\nMachine: {machine()}\n\n"
-            f"{table(rows)}\n\n{fleets.NOTE}\n{deploys.NOTE}\n")
+            f"{table(rows)}\n\n{fleets.NOTE}\n{deploys.NOTE}\n{docker_build.NOTE}\n")
     print(text)
     if not args.no_write:
         (REPO / "bench" / "RESULTS.md").write_text(text, encoding="utf-8")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("boto3", "botocore", "docker", "moto")
-RUN_CLI = "import sys; from bluegreen.cli.main import main; raise SystemExit(main(sys.argv[1:]))"
+RUN_CLI = "from bluegreen.cli.main import run; run()"  # what the installed `bluegreen` script runs
 COMMANDS: list[tuple[str, list[str]]] = [
     ("python-c-pass", [sys.executable, "-c", "pass"]),
     ("--version", [sys.executable, "-c", RUN_CLI, "--version"]),

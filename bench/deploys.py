@@ -10,11 +10,13 @@ rollback needs, and making two calls.
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterable
 
 from bench.wire import CREDENTIALS, REPO, LatencyProxy, MotoProcess
 
@@ -47,6 +49,7 @@ health: {alarms: [web-5xx], deadline: 2m, interval: 1s, bake: 1s}
 rollback: {keep_blue_warm: 30m}
 """
 READS = ("Describe", "List", "Get", "BatchGet")
+ROLLBACK_RUNS = 3  # the shared machine's load swings within seconds: the median of 3 paired runs
 FLOOR = ("import boto3; s = boto3.Session(); e = s.client('ecs', endpoint_url={u!r}); "
          "l = s.client('elbv2', endpoint_url={u!r}); e.list_clusters(); l.describe_load_balancers()")
 
@@ -108,18 +111,15 @@ def measure(ecs_deploy: Path | None) -> dict:
             seconds, code, rss, out = run_child([*bluegreen, "deploy", "worker", "--image-tag", "v2"], env, workdir)
             results["bluegreen"] = _deploy_result(proxy, seconds, code, rss, out)
             deploy_seconds = seconds
-            _seed(moto, workdir, "web")
-            seconds, code, rss, out = run_child([*bluegreen, "deploy", "web", "--image-tag", "v2"], env, workdir)
-            if code != 0:
-                raise SystemExit(f"the web deploy failed: {out[-800:]}")
-            proxy.reset_counts()
-            started = time.monotonic()
-            seconds, code, rss, out = run_child([sys.executable, "-m", "bluegreen", "rollback", "web"], env, workdir)
-            results["rollback"] = {"seconds": seconds, "code": code, "calls": len(proxy.order), "rss_mib": rss / 1024,
-                                   "first_call_s": proxy.times[0] - started if proxy.times else None, "out": out}
-            seconds, code, rss, out = run_child([sys.executable, "-c", FLOOR.format(u=proxy.endpoint_url)], env,
-                                                workdir)
-            results["floor"] = {"seconds": seconds, "code": code, "out": out, "rss_mib": rss / 1024}
+            rollbacks, floors = [], []
+            for _ in range(ROLLBACK_RUNS):  # each rollback paired with a floor run: the same load on both
+                rollbacks.append(_warm_rollback(moto, proxy, workdir, env, bluegreen))
+                seconds, code, rss, out = run_child([sys.executable, "-c", FLOOR.format(u=proxy.endpoint_url)], env,
+                                                    workdir)
+                floors.append({"seconds": seconds, "code": code, "out": out, "rss_mib": rss / 1024})
+            results["rollback"] = {**rollbacks[-1], "seconds": _median(r["seconds"] for r in rollbacks),
+                                   "first_call_s": _median(r["first_call_s"] for r in rollbacks)}
+            results["floor"] = {**floors[-1], "seconds": _median(f["seconds"] for f in floors)}
             if ecs_deploy is not None:
                 _seed(moto, workdir)
                 proxy.reset_counts()
@@ -131,6 +131,24 @@ def measure(ecs_deploy: Path | None) -> dict:
         proxy.stop()
         moto.stop()
     return results
+
+
+def _warm_rollback(moto: MotoProcess, proxy: LatencyProxy, workdir: Path, env: dict, bluegreen: list[str]) -> dict:
+    """`bluegreen rollback web` right after a deploy of web left blue warm: seconds, calls, first call."""
+    _seed(moto, workdir, "web")
+    seconds, code, rss, out = run_child([*bluegreen, "deploy", "web", "--image-tag", "v2"], env, workdir)
+    if code != 0:
+        raise SystemExit(f"the web deploy failed: {out[-800:]}")
+    proxy.reset_counts()
+    started = time.monotonic()
+    seconds, code, rss, out = run_child([sys.executable, "-m", "bluegreen", "rollback", "web"], env, workdir)
+    return {"seconds": seconds, "code": code, "calls": len(proxy.order), "rss_mib": rss / 1024,
+            "first_call_s": proxy.times[0] - started if proxy.times else float("nan"), "out": out,
+            "ops": list(proxy.order)}
+
+
+def _median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
 
 
 def _deploy_result(proxy: LatencyProxy, seconds: float, code: int, rss: int, out: str) -> dict:
@@ -145,4 +163,4 @@ NOTE = ("td deploy: the same seeded ECS service (2 tasks, 1 target group, 1 alar
         "through the counting proxy. moto never runs the tasks of a new revision, which ecs-deploy waits for, so "
         "ecs-deploy gets a --timeout equal to bluegreen's whole deploy: its polling is counted over the same wait "
         "(and its exit code is 1). Warm rollback floor: a bare python importing boto3, making the ecs and elbv2 "
-        "clients and 2 calls.")
+        "clients and 2 calls; rollback and floor are the medians of 3 runs, each floor run right after its rollback.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -59,6 +60,20 @@ def operation(headers: object, path: str, body: bytes) -> str:
     return query.get("Action", [f"{headers.get('Host', '')}{path.split('?')[0]}"])[0]  # type: ignore[attr-defined]
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: the 48 connections discovery opens at once overflowed
+    # it, and each dropped SYN was retried after a second, which the bench then counted as latency.
+    request_queue_size = 256
+
+
+class _NoDelayConnection(http.client.HTTPConnection):
+    """To moto without Nagle's algorithm either (see `disable_nagle_algorithm` below)."""
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class LatencyProxy:
     """A threaded HTTP/1.1 proxy on 127.0.0.1 that sleeps `delay` seconds before forwarding each request."""
 
@@ -74,6 +89,9 @@ class LatencyProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The headers and the body go out in two writes: with Nagle's algorithm on, the second waits
+            # for the client's delayed ACK (40 ms on Linux), which added 40 ms to every call on top of `delay`.
+            disable_nagle_algorithm = True
 
             def log_message(self, *_: object) -> None:
                 return
@@ -97,7 +115,7 @@ class LatencyProxy:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.endpoint_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -105,8 +123,7 @@ class LatencyProxy:
     def send(self, method: str, path: str, body: bytes, headers: dict) -> tuple[int, list, bytes]:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port,
-                                                                 timeout=60)
+            conn = self._local.conn = _NoDelayConnection(self.upstream.hostname, self.upstream.port, timeout=60)
         headers.pop("Connection", None)
         try:
             conn.request(method, path, body=body, headers=headers)

@@ -91,6 +91,22 @@ def test_target_groups_carry_health_check_timing_deregistration_delay_and_target
     assert blue.healthy_count == 2 and green.targets == ()
 
 
+def test_a_task_definition_swap_reads_no_target_group_attributes(seeder, reader):
+    worker, web = example("worker"), example("web")
+    seed(seeder, worker)
+    seed(seeder, web)
+
+    snaps = discover(reader, [worker])
+    worker_calls = reader.log.counts()
+    discover(reader, [web])
+
+    # its target group stays attached while ECS replaces the tasks: no drain to time
+    assert worker_calls["elbv2:DescribeTargetGroupAttributes"] == 0
+    assert worker_calls["elbv2:DescribeTargetHealth"] == 1
+    assert snaps["worker"].target_groups["worker"].healthy_count == 2
+    assert reader.log.counts()["elbv2:DescribeTargetGroupAttributes"] == 2  # web's two groups drain in turn
+
+
 def test_ecs_services_report_counts_deployments_and_their_target_groups(seeder, reader):
     spec = example("web")
     seeded = seed(seeder, spec)
@@ -176,9 +192,35 @@ def test_image_tag_resolves_to_digest(seeder, reader):
     live = discover(reader, [spec])["web"].image
 
     assert (wanted.tag, wanted.digest) == ("v2", v2)
-    assert wanted.repository_exists and wanted.tag_immutable is True
-    assert wanted.repository_uri == seeded.repository_uri
+    assert wanted.repository_exists and wanted.repository_uri == seeded.repository_uri
     assert (live.tag, live.digest) == ("v1", seeded.image_digest)  # the tag the live container runs
+    assert live.tag_immutable is True
+
+
+def test_with_an_image_tag_the_image_read_also_names_its_repository(seeder, reader):
+    spec = example("worker")
+    seeded = seed(seeder, spec, image_tag="v1")
+    v2 = put_image(seeder, "worker", "v2")
+
+    image = discover(reader, [spec], image_tag="v2")["worker"].image
+
+    assert (image.repository_exists, image.repository_uri, image.digest) == (True, seeded.repository_uri, v2)
+    assert image.tag_immutable is None  # only DescribeRepositories tells it; a deploy does not need it
+    assert reader.log.counts()["ecr:DescribeRepositories"] == 0
+
+
+def test_a_tag_not_pushed_still_tells_a_missing_tag_from_a_missing_repository(seeder, reader):
+    worker = example("worker")
+    seed(seeder, worker)
+    unseeded = variant("worker", lambda d: d["image"].update(repository="nowhere"))
+
+    found = discover(reader, [worker], image_tag="v9")["worker"]
+    missing = discover(reader, [unseeded], image_tag="v9")["worker"]
+
+    assert found.image.repository_exists and found.image.repository_uri
+    assert reader.log.counts()["ecr:DescribeRepositories"] == 1  # for the unpushed tag only
+    assert missing.image.repository_exists is False
+    assert ("error", "ecr repository nowhere") in {(f.severity, f.subject) for f in missing.findings}
 
 
 def test_a_tag_that_is_not_pushed_is_a_warning_not_an_error(seeder, reader):

@@ -43,7 +43,8 @@ def image(spec: Spec, raw: RawState, gaps: Gaps, image_tag: str | None) -> Image
     if found is None:
         _missing_repository(spec, raw, gaps)
         return ImageInfo(repo, False, None, image_tag, None)
-    immutable = found.get("imageTagMutability") == "IMMUTABLE"
+    mutability = found.get("imageTagMutability")  # absent when only an image of it was read
+    immutable = mutability == "IMMUTABLE" if mutability else None
     if image_tag is not None:
         tag, digest = image_tag, None
     else:

@@ -123,7 +123,7 @@ class Executor:
                              deadline=step.deadline, interval=step.interval)
                 return StepResult(detail=f"{step.probe.url} healthy")
             case CheckAlarms():
-                g.check_alarms(step.alarms)
+                g.check_alarms(step.alarms, at_start=True)
                 return StepResult(detail="no alarm in ALARM")
             case Bake():
                 g.bake(step.duration, step.interval, step.alarms, step.target_group_arns, step.probe,

@@ -33,7 +33,7 @@ class Observer(Protocol):
     def service(self, cluster: str, service: str): ...  # noqa: ANN201,E704
     def stopped_reasons(self, cluster: str, service: str, limit: int = 5) -> list[str]: ...  # noqa: E704
     def target_health(self, target_group_arn: str) -> list[tuple[str, str, str | None]]: ...  # noqa: E704
-    def alarms(self, names: list[str]) -> dict[str, str]: ...  # noqa: E704
+    def alarms(self, names: list[str], *, at_start: bool = False) -> dict[str, str]: ...  # noqa: E704
     def group(self, name: str) -> dict: ...  # noqa: E704
     def elb_instance_states(self, elb: str) -> dict[str, str]: ...  # noqa: E704
     def listener_weights(self, listener_arn: str, rule_arn: str | None) -> dict[str, int]: ...  # noqa: E704
@@ -134,10 +134,12 @@ class Gates:
                              for tid, state, reason in targets if state != "healthy")
             raise NotYet(f"{name}: {len(healthy)}/{min_healthy} healthy" + (f"; {sick}" if sick else "; no targets registered"))
 
-    def check_alarms(self, names: list[str]) -> None:
+    def check_alarms(self, names: list[str], *, at_start: bool = False) -> None:
+        """Fail when one of `names` is in ALARM. `at_start`: the pre-flight check before any change, which
+        may use the states the plan was made from a moment ago (every gate after a change reads anew)."""
         if not names:
             return
-        states = self.observer.alarms(names)
+        states = self.observer.alarms(names, at_start=True) if at_start else self.observer.alarms(names)
         firing = [n for n in names if states.get(n) == "ALARM"]
         if firing:
             raise GateFailed(f"alarm in ALARM: {', '.join(firing)}")

@@ -134,7 +134,7 @@ def _traffic(spec: Spec, ctx: Context, steps: list[Step]) -> list[TrafficStep]:
 
 def _drain_warnings(ctx: Context, steps: list[Step]) -> list[str]:
     bakes = [s for s in steps if isinstance(s, Bake)]
-    if not bakes:
+    if not bakes or not ctx.spec.drains:  # nothing drains: discovery did not read the delays either
         return []
     delays = [tg.deregistration_delay for tg in ctx.snapshot.target_groups.values()]
     slowest = max(delays, default=0)

@@ -46,7 +46,7 @@ class EngineWorld:
         return td_arn(self.service_name, self.revisions), f"registered {self.service_name}:{self.revisions}"
 
     # Observer
-    def alarms(self, names: list[str]) -> dict[str, str]:
+    def alarms(self, names: list[str], *, at_start: bool = False) -> dict[str, str]:
         return {name: self.alarm_states.get(name, "OK") for name in names}
 
     def target_health(self, target_group_arn: str) -> list[tuple[str, str, str | None]]:

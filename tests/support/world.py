@@ -135,7 +135,7 @@ class World:
         return ([(f"10.0.1.{i}", "healthy", None) for i in range(running - sick)]
                 + [(f"10.0.2.{i}", "unhealthy", "Target.ResponseCodeMismatch") for i in range(sick)])
 
-    def alarms(self, names: list[str]) -> dict[str, str]:
+    def alarms(self, names: list[str], *, at_start: bool = False) -> dict[str, str]:
         return {name: self.alarm_states.get(name, "OK") for name in names}
 
     def listener_weights(self, listener_arn: str, rule_arn: str | None) -> dict[str, int]:

@@ -60,7 +60,11 @@ class AwsObserver:
         return [(d["Target"]["Id"], d["TargetHealth"]["State"], d["TargetHealth"].get("Reason"))
                 for d in found.get("TargetHealthDescriptions", [])]
 
-    def alarms(self, names: list[str]) -> dict[str, str]:
+    def alarms(self, names: list[str], *, at_start: bool = False) -> dict[str, str]:
+        """Name -> StateValue. `at_start`: the deploy's pre-flight check, which may take the states
+        discovery read a moment ago (`Aws.take_alarms`) instead of reading them again."""
+        if at_start and (seen := self.aws.take_alarms(names)) is not None:
+            return seen
         found: dict[str, str] = {}
         cw = self.aws.client("cloudwatch")
         for i in range(0, len(names), 100):

@@ -5,13 +5,16 @@ Per region, three rounds; the calls of a round run concurrently (boto3 clients a
 1. by name: ECS services (DescribeServices, 10 per call per cluster) and their Application Auto
    Scaling targets (DescribeScalableTargets, 50 per call), load balancers and target
    groups (20 per call), Auto Scaling groups (50), launch templates, classic ELBs, hosted zones
-   (ListHostedZonesByName once per zone name), alarms (100), ECR repositories.
+   (ListHostedZonesByName once per zone name), alarms (100), ECR repositories; with an image tag
+   to deploy, DescribeImages of it instead, whose answer names the repository (`_image_first`).
 2. what those point at: listeners per load balancer, task definitions (once per distinct ARN, with
    tags), target groups known only by ARN, launch-template versions ($Latest, $Default and the ones
-   groups use), classic ELB instance health, record sets once per zone, and the attributes and
-   target health of every target group found by name (no batch API exists for those two).
-3. the rest: listener rules (only where a route has `rule_priority`), attributes and health of
-   target groups found by ARN, image digests (DescribeImages for the wanted tag), IAM roles named in
+   groups use), classic ELB instance health, record sets once per zone, and the target health of
+   every target group found by name, with its attributes only where a spec's deploy drains it
+   (`Spec.drains`: not a task-definition swap, whose target group stays attached); no batch API exists.
+3. the rest: listener rules (only where a route has `rule_priority`), health (and, where drained,
+   attributes) of target groups found by ARN, image digests (DescribeImages for the tag the serving
+   workload runs, when no tag was given), IAM roles named in
    task definitions, and secret references (ssm DescribeParameters / secretsmanager DescribeSecret:
    existence only, values are never read).
 
@@ -29,11 +32,12 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from bluegreen.adapters.aws.errors import (
-    Kind, aws_exceptions, describe, is_credentials_problem, is_not_found, kind_of, our_error,
+    Kind, aws_exceptions, describe, error_code, is_credentials_problem, is_not_found, kind_of, our_error,
 )
 from bluegreen.adapters.aws.reads_calls import Calls
 from bluegreen.adapters.aws.session import Aws
@@ -70,7 +74,7 @@ def read(aws: Aws, specs: Sequence[Spec], image_tag: str | None = None) -> RawSt
     aws.want_connections(workers)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="discover") as pool:
         reader = _Reader(aws, pool)
-        reader.run(reader.round_one(specs))
+        reader.run(reader.round_one(specs, image_tag))
         reader.run(reader.round_two(specs))  # each round reads what the earlier ones found
         reader.run(reader.round_three(specs, image_tag))
         four = reader.round_four()
@@ -101,6 +105,31 @@ def _stops_discovery(exc: BaseException) -> bool:
     return kind_of(exc) in (Kind.UNREACHABLE, Kind.THROTTLED) or is_credentials_problem(exc)
 
 
+@dataclass(frozen=True)
+class _Drained:
+    """The target groups (by name or ARN) some spec's deploy takes traffic off (`Spec.drains`)."""
+
+    names: set[str]
+    arns: set[str]
+
+
+def _drained_target_groups(specs: list[Spec], raw: RawState) -> _Drained:
+    names: set[str] = set()
+    arns: set[str] = set()
+    for spec in specs:
+        if not spec.drains:
+            continue
+        names.update(named_target_groups(spec))
+        if spec.ecs:
+            for name in ecs_names(spec):
+                found = raw.service(spec.ecs.cluster, name) or {}
+                arns.update(lb["targetGroupArn"] for lb in found.get("loadBalancers", []) if lb.get("targetGroupArn"))
+        if spec.asg:
+            for color in COLORS:
+                arns.update((raw.asgs.get(spec.asg.group_name(color)) or {}).get("TargetGroupARNs", []))
+    return _Drained(names, arns)
+
+
 class _Reader:
     """The rounds: what to read, given the specs and what the earlier rounds found."""
 
@@ -110,6 +139,7 @@ class _Reader:
         self._lock = threading.Lock()
         self.calls = Calls(aws, self.raw, self._lock)
         self._stop: tuple[BaseException, str] | None = None
+        self.drained = _Drained(set(), set())
 
     # plumbing
 
@@ -168,7 +198,7 @@ class _Reader:
 
     # round one: by name
 
-    def round_one(self, specs: list[Spec]) -> list[Task]:
+    def round_one(self, specs: list[Spec], image_tag: str | None) -> list[Task]:
         services: dict[str, set[str]] = defaultdict(set)
         lbs, tgs, asgs, lts, clbs, zones, alarms, repos, image_parameters = (  # type: ignore[var-annotated]
             set() for _ in range(9))
@@ -213,12 +243,37 @@ class _Reader:
             tasks.append(self.guarded("hosted zone", [zone], "ListHostedZonesByName", lambda z=zone: c.zone(z)))
         for batch in _chunks(sorted(alarms), ALARMS_PER_CALL):
             tasks.append(self.guarded("alarm", batch, "DescribeAlarms", lambda b=batch: c.alarms(b)))
-        for batch in _chunks(sorted(repos), REPOSITORIES_PER_CALL):
-            tasks.append(self.batched("ecr repository", batch, "DescribeRepositories", c.repositories))
+        if image_tag is not None:  # the image read names its repository too (see `_image_first`)
+            tasks.extend(self._image_first(repo, image_tag) for repo in sorted(repos))
+        else:
+            for batch in _chunks(sorted(repos), REPOSITORIES_PER_CALL):
+                tasks.append(self.batched("ecr repository", batch, "DescribeRepositories", c.repositories))
         for batch in _chunks(sorted(image_parameters), IMAGE_PARAMETERS_PER_CALL):
             tasks.append(self.guarded("image parameter", batch, "GetParameters",
                                       lambda b=batch: c.image_parameters(b)))
         return tasks
+
+    def _image_first(self, repo: str, tag: str) -> Task:
+        """The wanted tag's image, whose answer also tells that its repository exists and its URI; the
+        repository is described only when the image read could not tell (the tag is not pushed, or the
+        read failed), so a missing repository is still told from a missing tag."""
+        errors = aws_exceptions()
+        key = image_key(repo, "imageTag", tag)
+
+        def run() -> None:
+            if self._stop is not None:
+                return
+            try:
+                self.calls.images(repo, [key])
+            except errors as exc:
+                if error_code(exc) == "RepositoryNotFoundException":
+                    return  # absent from the maps: the repository does not exist
+                if not is_not_found(exc):
+                    self.fail("image", [key], exc, "DescribeImages")
+            if repo not in self.raw.repositories:
+                self.batched("ecr repository", [repo], "DescribeRepositories", self.calls.repositories)()
+
+        return run
 
     # round two: what round one points at
 
@@ -240,6 +295,7 @@ class _Reader:
         unknown = sorted(referenced - set(raw.target_groups))
         for batch in _chunks(unknown, ELB_NAMES_PER_CALL):
             tasks.append(self.batched("target group arn", batch, "DescribeTargetGroups", c.target_groups_by_arn))
+        self.drained = _drained_target_groups(specs, raw)
         tasks.extend(self._tg_detail_tasks(sorted(raw.target_groups)))
         tasks.extend(self._lt_version_tasks())
         for name in sorted(raw.classic_elbs):
@@ -303,10 +359,12 @@ class _Reader:
         return tasks
 
     def _tg_detail_tasks(self, arns: list[str]) -> list[Task]:
+        """Target health of each group; its attributes (the deregistration delay) only where a spec drains it."""
         tasks: list[Task] = []
         for arn in arns:
-            tasks.append(self.guarded("tg attributes", [arn], "DescribeTargetGroupAttributes",
-                                      lambda a=arn: self.calls.tg_attributes(a)))
+            if arn in self.drained.arns or self.raw.target_groups[arn]["TargetGroupName"] in self.drained.names:
+                tasks.append(self.guarded("tg attributes", [arn], "DescribeTargetGroupAttributes",
+                                          lambda a=arn: self.calls.tg_attributes(a)))
             tasks.append(self.guarded("tg health", [arn], "DescribeTargetHealth",
                                       lambda a=arn: self.calls.tg_health(a)))
         return tasks
@@ -324,8 +382,9 @@ class _Reader:
                     rule_listeners.add(listener["ListenerArn"])
         for arn in sorted(rule_listeners):
             tasks.append(self.guarded("rules", [arn], "DescribeRules", lambda a=arn: c.rules(a)))
-        tasks.extend(self._tg_detail_tasks(sorted(a for a in raw.target_groups if a not in raw.tg_attributes
-                                                  and raw.error("tg attributes", a) is None)))
+        self.drained = _drained_target_groups(specs, raw)  # now with the groups round two found by ARN
+        tasks.extend(self._tg_detail_tasks(sorted(a for a in raw.target_groups if a not in raw.tg_health
+                                                  and raw.error("tg health", a) is None)))
         tasks.extend(self._image_tasks(specs, image_tag))
         tasks.extend(self._reference_tasks(specs))
         return tasks
@@ -337,8 +396,7 @@ class _Reader:
             if repo not in self.raw.repositories:
                 continue
             if image_tag is not None:
-                image_ids[repo].add(("imageTag", image_tag))
-                continue
+                continue  # read in round one
             tag, digest, _ = serving_image(spec, self.raw)
             if digest:
                 image_ids[repo].add(("imageDigest", digest))

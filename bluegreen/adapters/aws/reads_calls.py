@@ -202,8 +202,9 @@ class Calls:
     def alarms(self, names: list[str]) -> None:
         paginator = self.client("cloudwatch").get_paginator("describe_alarms")
         for page in paginator.paginate(AlarmNames=names, AlarmTypes=["MetricAlarm", "CompositeAlarm"]):
-            for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
-                self.raw.alarms[alarm["AlarmName"]] = alarm["StateValue"]
+            states = {a["AlarmName"]: a["StateValue"] for a in page.get("MetricAlarms", []) + page.get("CompositeAlarms", [])}
+            self.raw.alarms.update(states)
+            self.aws.saw_alarms(states)
 
     def repositories(self, names: list[str]) -> None:
         for repo in self.client("ecr").describe_repositories(repositoryNames=names)["repositories"]:
@@ -216,9 +217,21 @@ class Calls:
             ids.append({kind: value})
         response = self.client("ecr").describe_images(repositoryName=repo, imageIds=ids)
         for detail in response["imageDetails"]:
+            self._saw_repository(repo, detail)
             self.raw.images[image_key(repo, "imageDigest", detail["imageDigest"])] = detail
             for tag in detail.get("imageTags", []):
                 self.raw.images[image_key(repo, "imageTag", tag)] = detail
+
+    def _saw_repository(self, repo: str, detail: dict[str, Any]) -> None:
+        """The repository as an image of it names it: its URI is the registry's host and the name (its tag
+        mutability is unknown until DescribeRepositories, which only a build needs)."""
+        with self._lock:
+            if repo in self.raw.repositories:
+                return
+            domain = "amazonaws.com.cn" if self.aws.region.startswith("cn-") else "amazonaws.com"
+            self.raw.repositories[repo] = {
+                "repositoryName": repo, "registryId": detail["registryId"],
+                "repositoryUri": f"{detail['registryId']}.dkr.ecr.{self.aws.region}.{domain}/{repo}"}
 
     def role(self, role: str) -> None:
         try:

@@ -39,6 +39,10 @@ class CallLog:
 # update gap of a deploy (seconds), never a bake or a keep-warm wait, after which it would be stale.
 SEEN_SERVICE_TTL = 60.0
 
+# How long discovery's alarm states stand in for the pre-flight alarm check (seconds): the plan-to-first-
+# step gap of a deploy. Taken once: every later alarm gate (the bakes) reads the alarms again.
+SEEN_ALARMS_TTL = 10.0
+
 # IAM's service prefix differs from botocore's service name for a few services.
 _IAM_PREFIX = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing", "monitoring": "cloudwatch",
                "cloudwatch": "cloudwatch", "autoscaling": "autoscaling", "route53": "route53"}
@@ -103,6 +107,7 @@ class Aws:
                                  else TaskDefinitions(cache_dir(os.environ, self.endpoint_url)))
         # ECS services as discovery just read them, each taken once by the first update (see `take_service`)
         self._seen_services: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        self._seen_alarms: dict[str, tuple[float, str]] = {}  # alarm name -> (when, StateValue), see `take_alarms`
         self._clients: dict[str, Any] = {}
         self.max_pool_connections = 10  # botocore's default; discovery raises it with its threads
         self._session: Any = None
@@ -132,6 +137,21 @@ class Aws:
         if seen is None or time.monotonic() - seen[0] > SEEN_SERVICE_TTL:
             return None
         return seen[1]
+
+    def saw_alarms(self, states: dict[str, str]) -> None:
+        """Remember alarm states as discovery read them: the deploy's pre-flight check needs no second read."""
+        now = time.monotonic()
+        with self._lock:
+            self._seen_alarms.update({name: (now, state) for name, state in states.items()})
+
+    def take_alarms(self, names: list[str]) -> dict[str, str] | None:
+        """The states of all of `names` as discovery read them, once and while fresh; None when one of
+        them was not read or is stale (the caller reads them again)."""
+        with self._lock:
+            seen = {name: self._seen_alarms.pop(name, None) for name in names}
+        if any(s is None or time.monotonic() - s[0] > SEEN_ALARMS_TTL for s in seen.values()):
+            return None
+        return {name: s[1] for name, s in seen.items() if s is not None}
 
     def _make_session(self) -> Any:
         session = _boto3_session(profile_name=self.profile, region_name=self.region)

@@ -91,6 +91,14 @@ class Spec(Model):
     def dns(self) -> Dns | None:
         return self.traffic.dns if isinstance(self.traffic, DnsTraffic) else None
 
+    @property
+    def drains(self) -> bool:
+        """Whether a deploy takes traffic off a target group, so its deregistration delay times the drain:
+        every strategy but the task-definition swap, whose one target group (or classic ELB) stays attached
+        while ECS replaces the tasks behind it."""
+        return not (isinstance(self.ecs, EcsService) and isinstance(self.traffic, (TargetGroupTraffic,
+                                                                                   ClassicElbTraffic)))
+
     def hold(self) -> float:
         """How long each traffic step holds: linear's interval, else the bake time."""
         if isinstance(self.shift, LinearShift) and self.shift.interval is not None:

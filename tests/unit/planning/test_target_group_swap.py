@@ -258,3 +258,14 @@ def test_an_explicit_target_group_swap_of_auto_scaling_groups_is_refused():
     plan = make_plan(legacy, web_world(Color.BLUE), image_tag="v2", now=NOW)
 
     assert plan.errors == ["ecs-target-group-swap cannot be used: needs one ECS service per color and a listener route"]
+
+
+def test_a_deregistration_delay_longer_than_a_bake_is_a_warning():
+    world = web_world(Color.BLUE)
+    world = replace(world, target_groups=by_name(target_group("web-blue", 2, deregistration_delay=300),
+                                                 target_group("web-green", 0, deregistration_delay=300)))
+
+    plan = make_plan(web_spec(), world, image_tag="v2", now=NOW)
+
+    assert web_spec().drains
+    assert [w for w in plan.warnings if w.startswith("deregistration delay 5m is longer than the bake time 1m")]

@@ -117,3 +117,14 @@ def test_one_service_behind_listener_routes_is_refused_rather_than_ignoring_the_
     assert plan.errors == ["ecs-task-definition-swap cannot be used: updates the service behind its own target "
                            "group or classic ELB; listener routes or a DNS record need one ECS service per color "
                            "(`services: {blue, green}`)"]
+
+
+def test_nothing_drains_so_the_deregistration_delay_warns_of_nothing():
+    # discovery does not read the delay of a group that stays attached: it is ELB's default (300 s) here
+    world = worker_world()
+    world = replace(world, target_groups=by_name(target_group("worker", 2, deregistration_delay=300)))
+
+    plan = make_plan(worker_spec(), world, image_tag="v2", now=NOW)
+
+    assert not worker_spec().drains
+    assert not [w for w in plan.warnings if "deregistration delay" in w]
