@@ -71,6 +71,11 @@ CREATE_REPOSITORY = ("other state: only when the repository does not exist yet (
 DOCKER_PUSH = ("authorization-only: `docker push` to ECR is authorized per layer upload; here the bytes go "
                "to the loopback registry (--registry), so ECR's API never sees these")
 
+REPOSITORY = ("other state: read only when the image read cannot tell that the repository exists (a tag not "
+              "pushed yet); with --image-tag, DescribeImages names the repository too")
+TG_ATTRIBUTES = ("other shape: the deregistration delay is read only where a deploy drains a target group the old "
+                 "color leaves; this one keeps its one target group")
+
 SCALING = ("other state: only when a service has an Application Auto Scaling target (the seeded ones have none; "
            "test_policy_holds_the_calls_that_suspend_and_restore_auto_scaling records it)")
 
@@ -78,15 +83,18 @@ ECS_ONLY = {"iam:PassRole": PASS_TASK_ROLES, "ecs:TagResource": TAG_ON_CREATE,
             "ecs:ListTasks": STOPPED_TASKS, "ecs:DescribeTasks": STOPPED_TASKS,
             "application-autoscaling:RegisterScalableTarget": SCALING}
 
+IMAGE = {"ecr:DescribeRepositories": REPOSITORY}
+
 POLICY_ONLY: dict[str, dict[str, str]] = {
-    "web": ECS_ONLY | {"ssm:DescribeParameters": SSM_REFERENCES},
-    "worker": ECS_ONLY | {"ssm:DescribeParameters": SSM_REFERENCES,
-                          "secretsmanager:DescribeSecret": SECRETS_MANAGER_REFERENCES},
-    "legacy": {"ec2:RunInstances": RUN_INSTANCES, "ec2:CreateTags": TAG_INSTANCES,
-               "iam:PassRole": PASS_INSTANCE_ROLE},
-    "api": ECS_ONLY | {"ssm:DescribeParameters": SSM_REFERENCES,
-                       "secretsmanager:DescribeSecret": SECRETS_MANAGER_REFERENCES,
-                       "route53:GetChange": GET_CHANGE},
+    "web": ECS_ONLY | IMAGE | {"ssm:DescribeParameters": SSM_REFERENCES},
+    "worker": ECS_ONLY | IMAGE | {"ssm:DescribeParameters": SSM_REFERENCES,
+                                  "secretsmanager:DescribeSecret": SECRETS_MANAGER_REFERENCES,
+                                  "elasticloadbalancing:DescribeTargetGroupAttributes": TG_ATTRIBUTES},
+    "legacy": IMAGE | {"ec2:RunInstances": RUN_INSTANCES, "ec2:CreateTags": TAG_INSTANCES,
+                       "iam:PassRole": PASS_INSTANCE_ROLE},
+    "api": ECS_ONLY | IMAGE | {"ssm:DescribeParameters": SSM_REFERENCES,
+                               "secretsmanager:DescribeSecret": SECRETS_MANAGER_REFERENCES,
+                               "route53:GetChange": GET_CHANGE},
 }
 
 
@@ -348,7 +356,8 @@ def test_plan_only_policy_covers_every_call_plan_makes(aws, workdir):
     assert all(not p.errors for p in plans), [p.errors for p in plans]
     recorded = {iam_action(call) for call in runtime.aws(REGION).log.calls}
     granted = actions(policy([item.spec for item in loaded], plan_only=True))
-    compare(recorded, granted, {"ssm:DescribeParameters": SSM_REFERENCES})
+    compare(recorded, granted, IMAGE | {"ssm:DescribeParameters": SSM_REFERENCES,
+                                        "elasticloadbalancing:DescribeTargetGroupAttributes": TG_ATTRIBUTES})
 
 
 def test_dynamodb_state_actions_are_the_ones_the_store_calls(aws, workdir, placer):

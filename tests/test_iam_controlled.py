@@ -36,7 +36,9 @@ from bluegreen.specfiles.loader import load_spec
 
 from deploy_helpers import REPO
 from support.engines import seeded
-from test_iam import ECS_ONLY, EXAMPLES, SECRETS_MANAGER_REFERENCES, SSM_REFERENCES, assert_valid_policy, compare
+from test_iam import (
+    ECS_ONLY, EXAMPLES, IMAGE, SECRETS_MANAGER_REFERENCES, SSM_REFERENCES, TG_ATTRIBUTES, assert_valid_policy, compare,
+)
 
 REGION = "us-east-1"
 CONTROLLED = ("checkout", "billing")
@@ -50,8 +52,10 @@ DEPLOYMENT_CONFIG = "authorization-only: CreateDeployment reads the group's depl
 LIST_SERVICE_DEPLOYMENTS = ("other answer: only when UpdateService or DescribeServices answers without "
                             "currentServiceDeployment (the emulator, like AWS today, always gives it)")
 
-CONTROLLED_ONLY = ECS_ONLY | {"iam:PassRole": PASS_INFRASTRUCTURE_ROLE, "ssm:DescribeParameters": SSM_REFERENCES,
-                              "secretsmanager:DescribeSecret": SECRETS_MANAGER_REFERENCES}
+CONTROLLED_ONLY = ECS_ONLY | IMAGE | {"iam:PassRole": PASS_INFRASTRUCTURE_ROLE,
+                                      "ssm:DescribeParameters": SSM_REFERENCES,
+                                      "secretsmanager:DescribeSecret": SECRETS_MANAGER_REFERENCES,
+                                      "elasticloadbalancing:DescribeTargetGroupAttributes": TG_ATTRIBUTES}
 POLICY_ONLY: dict[str, dict[str, str]] = {
     "checkout": CONTROLLED_ONLY | {"ecs:ListServiceDeployments": LIST_SERVICE_DEPLOYMENTS},
     "billing": CONTROLLED_ONLY | {"codedeploy:RegisterApplicationRevision": REGISTER_REVISION,
@@ -229,4 +233,5 @@ def test_plan_only_policy_covers_every_call_plan_makes_for_both(realistic_aws, w
     assert all(not p.errors for p in plans), [p.errors for p in plans]
     recorded = {iam_action(call) for call in runtime.aws(REGION).log.calls}
     compare(recorded, actions(policy([item.spec for item in loaded], plan_only=True)),
-            {"ssm:DescribeParameters": SSM_REFERENCES, "secretsmanager:DescribeSecret": SECRETS_MANAGER_REFERENCES})
+            IMAGE | {"ssm:DescribeParameters": SSM_REFERENCES, "secretsmanager:DescribeSecret": SECRETS_MANAGER_REFERENCES,
+                     "elasticloadbalancing:DescribeTargetGroupAttributes": TG_ATTRIBUTES})
