@@ -44,6 +44,7 @@ class Observer(Protocol):
 # The longest wait between two polls, as a multiple of the interval (jitter included): a rollout that
 # finished just after a poll is noticed within this, where an uncapped backoff noticed it up to 4x late.
 MAX_WAIT_FACTOR = 1.5
+DEADLINE_SLACK = 1e-6  # seconds: see `wait_until`
 
 
 def poll_backoff(interval: float) -> Callable[[RetryCallState], float]:
@@ -69,18 +70,24 @@ class Gates:
         each wait (off where the check reports progress itself, as following AWS's deployments does)."""
         start = self.clock()
         backoff = poll_backoff(interval)
+        said = report
 
         def wait(state: RetryCallState) -> float:
             remaining = deadline - (self.clock() - start)
             return max(0.0, min(backoff(state), remaining))
 
-        def report(state: RetryCallState) -> None:
+        def tell(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
-            if error is not None and report:
+            if error is not None and said:
                 self.on_wait(f"{what}: {error} ({format_duration(self.clock() - start)} of {format_duration(deadline)})")
 
+        def over(state: RetryCallState) -> bool:
+            # Within a microsecond of the deadline is past it: with a clock of floats (an injected one), sleeping
+            # the last sliver left can leave `now` where it was, and the wait would never end.
+            return self.clock() - start >= deadline - DEADLINE_SLACK
+
         retrying = Retrying(retry=retry_if_exception_type(NotYet), wait=wait, sleep=self.sleep, reraise=True,
-                            stop=lambda state: self.clock() - start >= deadline, before_sleep=report)
+                            stop=over, before_sleep=tell)
         try:
             retrying(check)
         except NotYet as still:
