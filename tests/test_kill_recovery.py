@@ -20,28 +20,10 @@ from bluegreen.specfiles.loader import load_spec
 from bluegreen.state.local import LocalStore
 
 from deploy_helpers import listener_weights, write_spec
+from support.engines import KILL_AT
 
 WAITS = {"health": {"deadline": "10m", "interval": "10s", "bake": "1m"}, "rollback": {"keep_blue_warm": "30m"}}
 
-# The CLI on the harness clock, SIGKILLed when KILL_AT (`module:Owner.function`) is called: before the
-# call runs, or right after it returned (KILL_WHEN=after: the call was applied, its caller never knew).
-KILL_AT = """
-import importlib, os, signal, sys
-module, _, path = os.environ["KILL_AT"].partition(":")
-owner = importlib.import_module(module)
-*parents, name = path.split(".")
-for part in parents:
-    owner = getattr(owner, part)
-original = getattr(owner, name)
-def killer(*args, **kwargs):
-    if os.environ.get("KILL_WHEN") != "after":
-        os.kill(os.getpid(), signal.SIGKILL)
-    original(*args, **kwargs)
-    os.kill(os.getpid(), signal.SIGKILL)
-setattr(owner, name, killer)
-from bluegreen.local.harness import main
-main(sys.argv[1:])
-"""
 
 
 def bluegreen(*args: str, kill_at: str | None = None, when: str = "before") -> subprocess.CompletedProcess[str]:

@@ -19,8 +19,9 @@ from bluegreen.specfiles.loader import load_spec
 
 from deploy_helpers import REALISTIC, write_spec
 
-# The CLI on the harness clock, SIGKILLed when KILL_AT (`module:Owner.function`) has returned.
-KILL_AFTER = """
+# The CLI on the harness clock, SIGKILLed when KILL_AT (`module:Owner.function`) is called: before the
+# call runs, or right after it returned (KILL_WHEN=after: the call was applied, its caller never knew).
+KILL_AT = """
 import importlib, os, signal, sys
 module, _, path = os.environ["KILL_AT"].partition(":")
 owner = importlib.import_module(module)
@@ -29,6 +30,8 @@ for part in parents:
     owner = getattr(owner, part)
 original = getattr(owner, name)
 def killer(*args, **kwargs):
+    if os.environ.get("KILL_WHEN") != "after":
+        os.kill(os.getpid(), signal.SIGKILL)
     original(*args, **kwargs)
     os.kill(os.getpid(), signal.SIGKILL)
 setattr(owner, name, killer)
@@ -107,8 +110,8 @@ def harness(*args: str, kill_after: str | None = None, timeout: float = 120) -> 
     """The CLI in a subprocess on the scaled clock; with `kill_after`, SIGKILLed once that call returned."""
     env = dict(os.environ)
     if kill_after:
-        env["KILL_AT"] = kill_after
-        command = [sys.executable, "-c", KILL_AFTER, *args]
+        env |= {"KILL_AT": kill_after, "KILL_WHEN": "after"}
+        command = [sys.executable, "-c", KILL_AT, *args]
     else:
         command = [sys.executable, "-m", "bluegreen.local.harness", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
