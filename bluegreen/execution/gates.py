@@ -70,7 +70,6 @@ class Gates:
         each wait (off where the check reports progress itself, as following AWS's deployments does)."""
         start = self.clock()
         backoff = poll_backoff(interval)
-        said = report
 
         def wait(state: RetryCallState) -> float:
             remaining = deadline - (self.clock() - start)
@@ -78,7 +77,7 @@ class Gates:
 
         def tell(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
-            if error is not None and said:
+            if error is not None and report:
                 self.on_wait(f"{what}: {error} ({format_duration(self.clock() - start)} of {format_duration(deadline)})")
 
         def over(state: RetryCallState) -> bool:
