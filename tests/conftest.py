@@ -102,17 +102,21 @@ class AwsEmulator:
         self.endpoint_url = endpoint_url
         self.region = region
         self._monkeypatch = monkeypatch
+        self._clients: dict[str, object] = {}
 
     def client(self, service_name: str):
+        """One client per service for the test (a boto3 client costs milliseconds of CPU to make)."""
         import boto3
 
-        return boto3.client(
-            service_name,
-            endpoint_url=self.endpoint_url,
-            region_name=self.region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        if service_name not in self._clients:
+            self._clients[service_name] = boto3.client(
+                service_name,
+                endpoint_url=self.endpoint_url,
+                region_name=self.region,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+        return self._clients[service_name]
 
     def set_ecs_running(self, n: int) -> None:
         """Make ECS services created from now on report `n` running tasks.
