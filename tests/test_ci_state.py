@@ -13,11 +13,10 @@ import pytest
 import yaml
 
 from bluegreen.adapters.aws.dynamo_store import ensure_table
-from bluegreen.adapters.aws.session import Aws
 from bluegreen.app.context import ci_system
 from bluegreen.cli.main import main
 
-from deploy_helpers import json_events, seeded, write_spec
+from deploy_helpers import json_events, seeded, seeding_aws, write_spec
 
 CI_VARIABLES = ("JENKINS_URL", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "CIRCLECI", "TF_BUILD",
                 "CODEBUILD_BUILD_ID", "TEAMCITY_VERSION", "BITBUCKET_BUILD_NUMBER", "BUILD_ID", "CI")
@@ -83,7 +82,7 @@ def test_rollback_in_github_actions_warns_too_and_json_events_carry_the_warning(
 
 
 def test_deploy_in_ci_with_dynamodb_state_says_nothing_about_state(aws, workdir, placer, outside_ci, capsys):
-    ensure_table(Aws("us-east-1", endpoint_url=aws.endpoint_url), "bluegreen-state")
+    ensure_table(seeding_aws("us-east-1", aws.endpoint_url), "bluegreen-state")
     path = worker(aws, workdir, state={"backend": "dynamodb", "table": "bluegreen-state"})
     outside_ci.setenv("CI", "true")
 
@@ -95,7 +94,7 @@ def test_deploy_in_ci_with_dynamodb_state_says_nothing_about_state(aws, workdir,
 
 
 def test_status_json_names_the_state_backend(aws, workdir, outside_ci, capsys):
-    ensure_table(Aws("us-east-1", endpoint_url=aws.endpoint_url), "bluegreen-state")
+    ensure_table(seeding_aws("us-east-1", aws.endpoint_url), "bluegreen-state")
     local = worker(aws, workdir)
     shared = workdir / "shared" / "worker.yaml"
     shared.parent.mkdir()

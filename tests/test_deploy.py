@@ -14,7 +14,7 @@ from bluegreen.cli.main import main
 from bluegreen.state.local import LocalStore
 
 from deploy_helpers import (REALISTIC, deploy_until_step_starts, json_events, listener_weights, run_cli, seeded,
-                            write_spec)
+                            seeding_aws, write_spec)
 
 
 def service(aws, name: str, cluster: str = "prod") -> dict:
@@ -87,10 +87,9 @@ def test_finalize_before_the_keep_warm_deadline_changes_nothing(aws, workdir, cl
 
 def test_the_next_deployment_goes_to_the_other_color(aws, web):
     assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
-    from bluegreen.adapters.aws.session import Aws
     from bluegreen.local.seed import put_image
 
-    put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "web", "v3")
+    put_image(seeding_aws("us-east-1", aws.endpoint_url), "web", "v3")
 
     assert main(["deploy", str(web["path"]), "--image-tag", "v3"]) == 0
 
@@ -385,10 +384,9 @@ def test_a_stale_lock_from_another_machine_blocks_until_unlock_force(aws, web, c
 
 
 def test_rollback_after_blue_was_scaled_down_redeploys_the_previous_good_image(aws, web, clock):
-    from bluegreen.adapters.aws.session import Aws
     from bluegreen.local.seed import put_image
 
-    put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "web", "v3")
+    put_image(seeding_aws("us-east-1", aws.endpoint_url), "web", "v3")
     assert main(["deploy", str(web["path"]), "--image-tag", "v2"]) == 0
     assert main(["deploy", str(web["path"]), "--image-tag", "v3"]) == 0  # blue now runs v3
     clock.sleep(2)

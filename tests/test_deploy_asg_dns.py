@@ -23,7 +23,7 @@ import yaml
 from bluegreen.cli.main import main
 from bluegreen.state.local import LocalStore
 
-from deploy_helpers import REALISTIC, REPO, run_cli, seeded, write_spec
+from deploy_helpers import REALISTIC, REPO, run_cli, seeded, seeding_aws, write_spec
 
 ALL_PROCESSES = {"AlarmNotification", "AZRebalance", "ScheduledActions"}  # legacy.yaml's suspend_processes
 
@@ -224,11 +224,10 @@ def test_dns_cutover_moves_the_weights_to_green_then_scales_blue_down(aws, api, 
 
 
 def test_the_next_asg_deployment_goes_back_to_blue(aws, legacy):
-    from bluegreen.adapters.aws.session import Aws
     from bluegreen.local.seed import put_image
 
     assert main(["deploy", str(legacy["path"]), "--image-tag", "v2"]) == 0
-    v3 = put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "legacy", "v3")
+    v3 = put_image(seeding_aws("us-east-1", aws.endpoint_url), "legacy", "v3")
 
     assert main(["deploy", str(legacy["path"]), "--image-tag", "v3"]) == 0
 
@@ -487,10 +486,9 @@ def test_max_remaining_groups_1_deletes_the_old_group_and_the_next_deploy_recrea
     names = {g["AutoScalingGroupName"] for g in aws.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]}
     assert names == {"legacy-green"}  # only one group remains
 
-    from bluegreen.adapters.aws.session import Aws
     from bluegreen.local.seed import put_image
 
-    put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "legacy", "v3")
+    put_image(seeding_aws("us-east-1", aws.endpoint_url), "legacy", "v3")
     plan = plan_json(capsys, str(path), "--image-tag", "v3")["legacy"]
     assert [s["kind"] for s in plan["steps"]][:6] == [
         "check-alarms", "suspend-processes", "create-launch-template-version", "create-group", "suspend-processes",

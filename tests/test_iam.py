@@ -36,7 +36,7 @@ from bluegreen.app.deploy import deploy
 from bluegreen.app.recovery import finalize
 from bluegreen.app.session import Session
 
-from deploy_helpers import REPO, seeded, write_spec
+from deploy_helpers import REPO, seeded, seeding_aws, write_spec
 
 if "iam-policy" not in cli.commands:  # until cli.py registers it
     cli.add_command(iam_policy)
@@ -361,13 +361,12 @@ def test_plan_only_policy_covers_every_call_plan_makes(aws, workdir):
 
 
 def test_dynamodb_state_actions_are_the_ones_the_store_calls(aws, workdir, placer):
-    from bluegreen.adapters.aws.session import Aws
     from bluegreen.adapters.aws.dynamo_store import ensure_table
 
     # A 1s lease is renewed every third of a second, so the renewal (UpdateItem) is recorded too.
     path = write_spec(workdir, "web", state={"backend": "dynamodb", "table": "bluegreen-state", "lease": "1s"})
     seeded(aws.endpoint_url, path)
-    ensure_table(Aws(REGION, endpoint_url=aws.endpoint_url), "bluegreen-state")  # set-up, not the tool's
+    ensure_table(seeding_aws(REGION, aws.endpoint_url), "bluegreen-state")  # set-up, not the tool's
 
     recorded = record_deployments(aws, path)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bluegreen.adapters.aws.session import Aws
 from bluegreen.app import init_facts as facts
 from bluegreen.app.init import InitRequest, walk
 from bluegreen.cli.main import main
@@ -21,7 +20,7 @@ from bluegreen.local.seed import seed
 from bluegreen.specfiles.loader import load_spec
 from bluegreen.specfiles.writer import Document, Field, Item, render
 
-from deploy_helpers import write_spec
+from deploy_helpers import seeding_aws, write_spec
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREACHABLE = 0, 2, 6
 
@@ -30,7 +29,7 @@ def seed_example(aws, workdir: Path, name: str, **kwargs):
     """Seed the example `name` live (blue serving), then remove its spec: init must find everything itself."""
     path = write_spec(workdir, name)
     spec = load_spec(path).spec
-    result = seed(Aws(spec.region, endpoint_url=aws.endpoint_url), spec, live_color=kwargs.pop("live_color", "blue"),
+    result = seed(seeding_aws(spec.region, aws.endpoint_url), spec, live_color=kwargs.pop("live_color", "blue"),
                   image_tag="v1", deregistration_delay=1, **kwargs)
     path.unlink()
     return spec, result
@@ -167,7 +166,7 @@ def test_init_reads_a_listener_rule_and_colors_from_names_when_green_is_live(aws
              "blue_target_group": "web-blue", "green_target_group": "web-green"}
     path = write_spec(workdir, "web", traffic={"routes": [route], "test_listener": {"port": 8443}})
     spec = load_spec(path).spec
-    seed(Aws(spec.region, endpoint_url=aws.endpoint_url), spec, live_color="green", image_tag="v1")
+    seed(seeding_aws(spec.region, aws.endpoint_url), spec, live_color="green", image_tag="v1")
     path.unlink()
 
     code = main(["init", "--cluster", "prod", "--service", "web-green", "--service", "web-blue"])
@@ -283,7 +282,7 @@ def test_init_reads_ssm_parameter_image_delivery_from_the_groups_user_data(aws, 
     group = {"launch_template": "legacy", "name_pattern": "legacy-{color}", "image_delivery": delivery}
     path = write_spec(workdir, "legacy", platform={"asg": group})
     spec = load_spec(path).spec
-    seed(Aws(spec.region, endpoint_url=aws.endpoint_url), spec, image_tag="v1")
+    seed(seeding_aws(spec.region, aws.endpoint_url), spec, image_tag="v1")
     path.unlink()
 
     assert main(["init", "--asg", "legacy-green", "--asg", "legacy-blue"]) == EXIT_OK, capsys.readouterr().err
@@ -301,7 +300,7 @@ def test_init_from_a_weighted_record_over_two_auto_scaling_groups(aws, workdir, 
     data = yaml.safe_load(path.read_text()) | {"platform": {"asg": asg}}  # the same record, over groups
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     spec = load_spec(path).spec
-    seed(Aws(spec.region, endpoint_url=aws.endpoint_url), spec, image_tag="v1")
+    seed(seeding_aws(spec.region, aws.endpoint_url), spec, image_tag="v1")
     path.unlink()
 
     code = main(["init", "--zone", "example.com", "--record", "api.example.com", "--asg", "api-blue",

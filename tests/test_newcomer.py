@@ -17,7 +17,7 @@ from bluegreen.cli.main import main
 from bluegreen.specfiles.reference import readme_section, spec_reference
 
 from ci_env import IN_CI
-from deploy_helpers import REPO, seeded, write_spec
+from deploy_helpers import REPO, seeded, seeding_aws, write_spec
 
 README = (REPO / "README.md").read_text()
 
@@ -143,10 +143,9 @@ exec {getattr(sys, "_base_executable", sys.executable)} "$@"
 def test_every_bluegreen_command_in_the_readme_runs_in_order_against_the_emulator(aws, workdir, placer, capsys):
     for name in ("web", "worker", "legacy", "api"):
         seeded(aws.endpoint_url, write_spec(workdir, name))
-    from bluegreen.adapters.aws.session import Aws
     from bluegreen.local.seed import put_image
 
-    put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "web", "v3")
+    put_image(seeding_aws("us-east-1", aws.endpoint_url), "web", "v3")
     (workdir / "schema").mkdir()
     commands = [c for c in readme_commands() if c.startswith("bluegreen ")]
     assert len(commands) >= 10

@@ -36,7 +36,7 @@ from bluegreen.cli.main import main
 from bluegreen.local.seed import put_image
 from bluegreen.state.store import LockInfo
 
-from deploy_helpers import REPO, json_events, listener_weights, run_cli, seeded, write_spec
+from deploy_helpers import REPO, json_events, listener_weights, run_cli, seeded, seeding_aws, write_spec
 from pipeline_helpers import (
     JENKINSFILE, RUN_URL, bash, install_ci_script, jenkins_commands, jenkins_scripts, readme_state_block, section,
     settle, settle_env, tool_path,
@@ -103,7 +103,7 @@ def docker_registry(request) -> str | None:
 def write_shared_spec(aws, workdir, **overrides: Any):
     """deployments/web.yaml with the README's DynamoDB state block (and the table); this process is build 42."""
     path = write_spec(workdir, "web", state=STATE, **overrides)
-    ensure_table(Aws("us-east-1", endpoint_url=aws.endpoint_url), STATE["table"])
+    ensure_table(seeding_aws("us-east-1", aws.endpoint_url), STATE["table"])
     install_ci_script(workdir)
     return path
 

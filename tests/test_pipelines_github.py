@@ -22,7 +22,7 @@ from bluegreen.adapters.aws.session import Aws, is_read_only
 from bluegreen.cli.main import main
 from bluegreen.local.seed import put_image
 
-from deploy_helpers import copy_examples, engines, json_events, listener_weights, seeded, write_spec
+from deploy_helpers import copy_examples, engines, json_events, listener_weights, seeded, seeding_aws, write_spec
 from lint_tools import unavailable
 from pipeline_helpers import (
     DEPLOY_WORKFLOW, PR_WORKFLOW, bash, install_ci_script, readme_state_block, settle, step, tool_path, uses,
@@ -335,8 +335,8 @@ def actions_run(aws, workdir, monkeypatch, placer):
         monkeypatch.setenv(name, value)
     path = write_spec(workdir, "web", state=STATE)
     seeded(aws.endpoint_url, path)
-    ensure_table(Aws("us-east-1", endpoint_url=aws.endpoint_url), STATE["table"])
-    put_image(Aws("us-east-1", endpoint_url=aws.endpoint_url), "web", "f" * 40)  # what the build step pushes
+    ensure_table(seeding_aws("us-east-1", aws.endpoint_url), STATE["table"])
+    put_image(seeding_aws("us-east-1", aws.endpoint_url), "web", "f" * 40)  # what the build step pushes
     install_ci_script(workdir)
     return {"aws": aws, "workdir": workdir, "path": tool_path(workdir / ".tools"),
             "variables": {"SPEC": "deployments/web.yaml", "GITHUB_SHA": "f" * 40, "SERVICE": "web"}}
