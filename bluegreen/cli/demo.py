@@ -7,7 +7,7 @@ import importlib.util
 from bluegreen.cli import options
 from bluegreen.errors import InvalidInput
 
-# What the [local] extra (moto[server]) brings that the demo cannot start without.
+# What the [local] extra (moto and the server it runs in) brings that the demo cannot start without.
 LOCAL_EXTRA_MODULES = ("moto", "flask", "flask_cors")
 LOCAL_EXTRA_HINT = "bluegreen demo needs the embedded local AWS: pip install 'bluegreen[local]'"
 
