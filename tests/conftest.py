@@ -286,11 +286,12 @@ def workdir(tmp_path, monkeypatch) -> Path:
 def placer(aws):
     """Plays ECS's part that moto leaves out: running tasks become targets of their target groups."""
     from bluegreen.adapters.aws.session import Aws
-    from bluegreen.local.emulator import TaskPlacer
+    from bluegreen.local.emulator import TaskPlacer, changes
 
-    # Every 100ms: each look is about five requests to the emulator, which shares the worker's core, and
-    # the deploy's own health checks poll every 200ms (deploy_helpers.FAST) anyway.
-    with TaskPlacer(Aws(aws.region, endpoint_url=aws.endpoint_url), interval=0.1) as running:
+    # Every 100ms, when ECS or ELBv2 changed (the emulator runs in this process): each look is about
+    # five requests to the emulator, which shares the worker's core, and the deploy's own health checks
+    # poll every 200ms (deploy_helpers.FAST) anyway.
+    with TaskPlacer(Aws(aws.region, endpoint_url=aws.endpoint_url), interval=0.1, changes=changes) as running:
         yield running
 
 

@@ -17,7 +17,7 @@ import os
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from bluegreen.adapters.aws.session import Aws
 from bluegreen.local.clock import Clock, RealClock, from_environment
@@ -52,6 +52,38 @@ def patch_moto() -> None:
     LaunchTemplates.create_launch_template_version = create_launch_template_version  # type: ignore[method-assign]
     _remember_backends_by_host()
     _load_only_the_base_amis()
+    _count_changes()
+
+
+_changes = 0  # requests to this process's moto that may have changed what a TaskPlacer places
+
+
+def changes() -> int:
+    """How many ECS and ELBv2 requests other than reads this process's moto has answered so far."""
+    return _changes
+
+
+def _count_changes() -> None:
+    """Count every answered ECS/ELBv2 request that is not a read, so that a `TaskPlacer` on this
+    process's moto looks again only after something changed. Counted after the answer: a placer that
+    reads the count before it looks then never records a change its look could have missed."""
+    from moto.core.responses import BaseResponse
+
+    original = BaseResponse.call_action
+    if getattr(original, "_bluegreen_counts", False):
+        return
+
+    def call_action(self: Any) -> Any:
+        global _changes
+        result = original(self)
+        if getattr(self, "service_name", None) in ("ecs", "elbv2"):
+            action = self._get_action() or ""
+            if not action.startswith(("Describe", "List", "Get")):
+                _changes += 1
+        return result
+
+    call_action._bluegreen_counts = True  # type: ignore[attr-defined]
+    BaseResponse.call_action = call_action  # type: ignore[method-assign]
 
 
 def _load_only_the_base_amis() -> None:
@@ -131,6 +163,9 @@ class TaskPlacer:
 
     aws: Aws
     interval: float = 0.2
+    # `changes` of the emulator this placer works on when it runs in this process: the placer then
+    # looks only after a change (each look is about five requests). None: look every interval.
+    changes: Callable[[], int] | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -153,11 +188,16 @@ class TaskPlacer:
         self.stop()
 
     def _loop(self) -> None:
+        synced_at: int | None = None
         while not self._stop.wait(self.interval):
+            count = self.changes() if self.changes is not None else None
+            if count is not None and count == synced_at:
+                continue
             try:
                 self.sync()
             except Exception:  # the emulator may be resetting between tests; try again next tick
                 continue
+            synced_at = count  # read before the look: a change during it brings another look
 
     def sync(self) -> None:
         if simulating() is not None:  # the realistic world's ECS registers its own tasks
