@@ -95,9 +95,11 @@ def _load_only_the_base_amis() -> None:
     list is the same one; a value the caller set wins."""
     if "MOTO_AMIS_PATH" in os.environ:
         return
+    from moto import __version__ as moto_version
     from moto.utilities.utils import load_resource
 
-    path = os.path.join(tempfile.gettempdir(), f"bluegreen-moto-amis-{os.getuid()}.json")
+    # per moto version (its list and format may change) and user (another's file may not be readable)
+    path = os.path.join(tempfile.gettempdir(), f"bluegreen-moto-{moto_version}-amis-{os.getuid()}.json")
     if not os.path.exists(path):
         tmp = f"{path}.{os.getpid()}"
         with open(tmp, "w", encoding="utf-8") as f:
