@@ -111,6 +111,29 @@ def test_task_definition_swap_runs_the_new_revision(aws, workdir, clock):
     assert history("worker")[0]["result"] == "succeeded"
 
 
+def test_a_uid_with_no_passwd_entry_and_no_user_variable_deploys_and_is_recorded_by_uid(aws, workdir, clock,
+                                                                                        monkeypatch):
+    """As in many CI containers: `docker run --user 12345` with no USER, LOGNAME or passwd entry."""
+    import os
+    import pwd
+
+    path = write_spec(workdir, "worker", timings=REALISTIC)
+    seeded(aws.endpoint_url, path)
+    for name in ("BUILD_USER_ID", "USER", "LOGNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+
+    def no_entry(uid: int):
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 0
+
+    record = history("worker")[0]
+    assert record["result"] == "succeeded"
+    assert record["who"].startswith(f"uid{os.getuid()}")
+
+
 def test_new_revision_keeps_every_field_of_the_live_one(aws, web):
     ecs = aws.client("ecs")
     old_arn = service(aws, "web-blue")["taskDefinition"]
