@@ -376,3 +376,34 @@ def test_a_target_group_that_cannot_be_read_is_said_once_as_unreadable(aws, work
     assert lines[0].startswith("error: web: cannot plan: AWS denied a read (DescribeTargetHealth failed: AccessDenied")
     assert "could not read target group web-blue: DescribeTargetHealth failed: AccessDenied: not allowed" in lines[0]
     assert lines[0].endswith("nothing was changed") and "not found" not in lines[0]
+
+
+GLOBAL_SERVICES = {"iam", "route53", "sts"}  # one endpoint for every region
+
+
+def test_plan_and_deploy_with_region_read_and_write_that_region_only(aws, workdir, product_on_virtual_clock,
+                                                                     monkeypatch):
+    """--region overrides the spec's region for every call of the run: discovery and the changes alike."""
+    from moto.core.responses import BaseResponse
+
+    from deploy_helpers import REALISTIC, seeded
+
+    path = write_spec(workdir, "worker", timings=REALISTIC)
+    path.write_text(path.read_text().replace("region: us-east-1", "region: eu-west-1"))
+    seeded(aws.endpoint_url, path)  # the service lives in eu-west-1 only
+    path.write_text(path.read_text().replace("region: eu-west-1", "region: us-east-1"))
+    calls: list[tuple[str, str, str]] = []
+    original = BaseResponse.call_action
+
+    def recording(self):
+        calls.append((self.service_name, self.region, self._get_action()))
+        return original(self)
+
+    monkeypatch.setattr(BaseResponse, "call_action", recording)
+
+    assert main(["--region", "eu-west-1", "plan", str(path), "--image-tag", "v2"]) == 0
+    assert main(["--region", "eu-west-1", "deploy", str(path), "--image-tag", "v2"]) == 0
+
+    regional = [(service, region, action) for service, region, action in calls if service not in GLOBAL_SERVICES]
+    assert any(action == "UpdateService" for _, _, action in regional)  # a change was made, and recorded
+    assert {region for _, region, _ in regional} == {"eu-west-1"}, [c for c in regional if c[1] != "eu-west-1"]
