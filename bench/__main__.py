@@ -15,6 +15,7 @@ the ratios within one run are what counts, and the load (`uptime`) is written ne
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime
 import os
 import platform
@@ -24,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import deploys, docker_build, fleets
+from bench import deploys, docker_build, fleets, noticed
 from bench.ecs_deploy import ensure_ecs_deploy
 from bench.wire import CREDENTIALS, REPO
 
@@ -82,9 +83,15 @@ def deploy_rows(r: dict) -> list[tuple[str, str, str, str]]:
                      _ratio(ours[key], theirs[key]) if theirs else ""))
     rows.append(("td deploy: calls before polling", str(ours["setup"] + ours["changes"]),
                  str(theirs["setup"] + theirs["changes"]) if theirs else "n/a", ""))
-    rows.append(("td deploy: polling rate while waiting", f"{ours['poll_rate']:.2f} call/s (2 gates, 2 s interval)",
-                 f"{theirs['poll_rate']:.2f} call/s" if theirs else "n/a", _ratio(ours["poll_rate"],
-                                                                                  theirs and theirs["poll_rate"])))
+    following = r.get("bluegreen-next")
+    if following:
+        rows.append(("td deploy: calls before polling, next deploy from this machine",
+                     f"{following['setup'] + following['changes']} ({following['setup']} reads; exit "
+                     f"{following['code']})", "", ""))
+    rows.append(("td deploy: polling rate while waiting", f"{ours['poll_rate']:.2f} call/s = "
+                 f"{ours['poll_rate'] / deploys.GATES:.2f} per gate ({deploys.GATES} gates, 2 s interval)",
+                 f"{theirs['poll_rate']:.2f} call/s (1 wait)" if theirs else "n/a",
+                 _ratio(ours["poll_rate"], theirs and theirs["poll_rate"])))
     rows.append(("td deploy: wall time (exit code)", f"{ours['seconds']:.1f} s ({ours['code']})",
                  f"{theirs['seconds']:.1f} s ({theirs['code']})" if theirs else "n/a", ""))
     rows.append(("peak RSS: one deploy", f"{ours['rss_mib']:.0f} MiB", f"{theirs['rss_mib']:.0f} MiB" if theirs
@@ -119,10 +126,13 @@ def main() -> int:
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         os.environ.pop(name, None)
     os.environ.pop("BLUEGREEN_CACHE_DIR", None)  # each section names its own (fleets: cold, then warm)
+    # Bytecode first, as an installed package has it (pip compiles at install): without it, and with
+    # PYTHONDONTWRITEBYTECODE set, every timed start would compile bluegreen's sources again.
+    compileall.compile_dir(str(REPO / "bluegreen"), quiet=1)
     ecs = ensure_ecs_deploy()
     rows = startup(ecs, args.runs)
     print(table(rows), flush=True)
-    for section in (lambda: deploy_rows(deploys.measure(ecs)), failed_gate):
+    for section in (lambda: deploy_rows(deploys.measure(ecs)), failed_gate, noticed.measure):
         new = section()
         print(table(new).split("\n", 2)[2], flush=True)
         rows += new

@@ -79,6 +79,22 @@ def seeding_aws(region: str, endpoint: str) -> Aws:
     return _SEEDERS[(region, endpoint)]
 
 
+def recorded_calls(monkeypatch: Any) -> list[tuple[str, str, str]]:
+    """(service, region, action) of every request the in-process emulator answers from now on, in order
+    (moto's own record: what reached AWS, whichever client made it)."""
+    from moto.core.responses import BaseResponse
+
+    calls: list[tuple[str, str, str]] = []
+    original = BaseResponse.call_action
+
+    def recording(self: Any) -> Any:
+        calls.append((self.service_name, self.region, self._get_action()))
+        return original(self)
+
+    monkeypatch.setattr(BaseResponse, "call_action", recording)
+    return calls
+
+
 def seeded(aws_endpoint: str, path: Path, *, live_color: str = "blue", extras: Extras | None = None,
            engine: Any = None) -> dict[str, Any]:
     """Seed what the spec refers to (image v1 live, with `extras` around the weights) and push a

@@ -13,8 +13,8 @@ import pytest
 from bluegreen.cli.main import main
 from bluegreen.state.local import LocalStore
 
-from deploy_helpers import (REALISTIC, deploy_until_step_starts, json_events, listener_weights, run_cli, seeded,
-                            seeding_aws, write_spec)
+from deploy_helpers import (REALISTIC, deploy_until_step_starts, json_events, listener_weights, recorded_calls,
+                            run_cli, seeded, seeding_aws, write_spec)
 
 
 def service(aws, name: str, cluster: str = "prod") -> dict:
@@ -153,6 +153,35 @@ def test_new_revision_keeps_every_field_of_the_live_one(aws, web):
     changed = {k for k in set(old_web) | set(new_web) if old_web.get(k) != new_web.get(k)}
     assert changed == {"image"}  # the spec's LOG_LEVEL matches the live one: only the image changes
     assert old_web["secrets"] == new_web["secrets"] and old_web["logConfiguration"] == new_web["logConfiguration"]
+
+
+def test_the_next_deploy_from_this_machine_reads_no_task_definition_and_copies_every_field(aws, workdir, clock,
+                                                                                         monkeypatch):
+    """The revision a deploy registered is kept from RegisterTaskDefinition's answer (revisions never
+    change): the next deploy copies it without DescribeTaskDefinition, and loses nothing, tags included."""
+    from bluegreen.local.seed import put_image
+
+    monkeypatch.setenv("BLUEGREEN_CACHE_DIR", str(workdir / "cache"))
+    path = write_spec(workdir, "worker", timings=REALISTIC)
+    env = seeded(aws.endpoint_url, path)
+    v3 = put_image(seeding_aws(env["spec"].region, aws.endpoint_url), "worker", "v3")
+    assert main(["deploy", str(path), "--image-tag", "v2"]) == 0
+    second = service(aws, "worker")["taskDefinition"]
+    calls = recorded_calls(monkeypatch)
+
+    assert main(["deploy", str(path), "--image-tag", "v3"]) == 0
+
+    assert [a for s, _, a in calls if s == "ecs" and a == "DescribeTaskDefinition"] == []
+    third = service(aws, "worker")["taskDefinition"]
+    assert third != second and container_image(aws, third, "worker") == f"{env['seed'].repository_uri}@{v3}"
+    ecs, ignore = aws.client("ecs"), {"taskDefinitionArn", "revision", "registeredAt", "registeredBy"}
+    old, new = (ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"]) for arn in (second, third))
+    assert new["tags"] == old["tags"] != []
+    bodies = [{k: v for k, v in d["taskDefinition"].items() if k not in ignore} for d in (old, new)]
+    for body in bodies:
+        for container in body["containerDefinitions"]:
+            container.pop("image")
+    assert bodies[0] == bodies[1]
 
 
 # --- failures roll back -------------------------------------------------------------------------

@@ -274,16 +274,41 @@ def test_secret_reference_existence_is_checked_without_reading_values(seeder, re
     assert not SECRET_READS & set(calls), "a secret value was read"
 
 
-def test_roles_named_in_the_task_definition_are_checked(seeder, reader, aws):
+def test_roles_of_a_revision_no_task_runs_are_read_and_a_deleted_one_is_an_error(seeder, reader, aws):
     spec = example("worker")
     seeded = seed(seeder, spec)
+    ecs, cluster = aws.client("ecs"), spec.platform.ecs.cluster
+    ecs.update_service(cluster=cluster, service=spec.platform.ecs.service, desiredCount=0)
+    for task in ecs.list_tasks(cluster=cluster, serviceName=spec.platform.ecs.service)["taskArns"]:
+        ecs.stop_task(cluster=cluster, task=task)
     aws.client("iam").delete_role(RoleName="ecsTaskRole-worker")
 
     snap = discover(reader, [spec])["worker"]
 
     assert snap.roles == {seeded.roles["ecsTaskExecutionRole-worker"]: True, seeded.roles["ecsTaskRole-worker"]: False}
+    assert snap.roles_in_use == frozenset()
     assert [(f.severity, f.subject) for f in snap.findings] == [("error", "role ecsTaskRole-worker")]
     assert "taskRoleArn" in snap.findings[0].message
+    assert reader.log.counts()["iam:GetRole"] == 2
+
+
+def test_roles_a_running_task_uses_are_not_read_again(seeder, reader, aws):
+    """ECS assumed them to start the task: a deploy that copies them makes no IAM call. The price, stated
+    in `names.roles_in_use`: a role deleted under running tasks is caught by the new tasks failing to
+    start (the steady-state gate), not by the pre-flight."""
+    spec = example("worker")
+    seeded = seed(seeder, spec)
+    running = aws.client("ecs").describe_services(cluster=spec.platform.ecs.cluster,
+                                                  services=[spec.platform.ecs.service])["services"][0]
+    assert running["deployments"][0]["runningCount"] > 0
+
+    snap = discover(reader, [spec])["worker"]
+
+    roles = {seeded.roles["ecsTaskExecutionRole-worker"], seeded.roles["ecsTaskRole-worker"]}
+    assert snap.roles == {role: True for role in roles}
+    assert snap.roles_in_use == roles
+    assert "iam:GetRole" not in reader.log.counts()
+    assert not [f for f in snap.findings if f.subject.startswith("role ")]
 
 
 # --- missing things and AWS errors are findings -----------------------------------------------------

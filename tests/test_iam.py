@@ -79,7 +79,10 @@ TG_ATTRIBUTES = ("other shape: the deregistration delay is read only where a dep
 SCALING = ("other state: only when a service has an Application Auto Scaling target (the seeded ones have none; "
            "test_policy_holds_the_calls_that_suspend_and_restore_auto_scaling records it)")
 
-ECS_ONLY = {"iam:PassRole": PASS_TASK_ROLES, "ecs:TagResource": TAG_ON_CREATE,
+ROLES_NOT_RUNNING = ("other state: a role is read only when no running task uses the revision that names it "
+                     "(discovery.names.roles_in_use); the seeded services run theirs")
+
+ECS_ONLY = {"iam:PassRole": PASS_TASK_ROLES, "iam:GetRole": ROLES_NOT_RUNNING, "ecs:TagResource": TAG_ON_CREATE,
             "ecs:ListTasks": STOPPED_TASKS, "ecs:DescribeTasks": STOPPED_TASKS,
             "application-autoscaling:RegisterScalableTarget": SCALING}
 
@@ -356,7 +359,7 @@ def test_plan_only_policy_covers_every_call_plan_makes(aws, workdir):
     assert all(not p.errors for p in plans), [p.errors for p in plans]
     recorded = {iam_action(call) for call in runtime.aws(REGION).log.calls}
     granted = actions(policy([item.spec for item in loaded], plan_only=True))
-    compare(recorded, granted, IMAGE | {"ssm:DescribeParameters": SSM_REFERENCES,
+    compare(recorded, granted, IMAGE | {"ssm:DescribeParameters": SSM_REFERENCES, "iam:GetRole": ROLES_NOT_RUNNING,
                                         "elasticloadbalancing:DescribeTargetGroupAttributes": TG_ATTRIBUTES})
 
 

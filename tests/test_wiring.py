@@ -384,22 +384,13 @@ GLOBAL_SERVICES = {"iam", "route53", "sts"}  # one endpoint for every region
 def test_plan_and_deploy_with_region_read_and_write_that_region_only(aws, workdir, product_on_virtual_clock,
                                                                      monkeypatch):
     """--region overrides the spec's region for every call of the run: discovery and the changes alike."""
-    from moto.core.responses import BaseResponse
-
-    from deploy_helpers import REALISTIC, seeded
+    from deploy_helpers import REALISTIC, recorded_calls, seeded
 
     path = write_spec(workdir, "worker", timings=REALISTIC)
     path.write_text(path.read_text().replace("region: us-east-1", "region: eu-west-1"))
     seeded(aws.endpoint_url, path)  # the service lives in eu-west-1 only
     path.write_text(path.read_text().replace("region: eu-west-1", "region: us-east-1"))
-    calls: list[tuple[str, str, str]] = []
-    original = BaseResponse.call_action
-
-    def recording(self):
-        calls.append((self.service_name, self.region, self._get_action()))
-        return original(self)
-
-    monkeypatch.setattr(BaseResponse, "call_action", recording)
+    calls = recorded_calls(monkeypatch)
 
     assert main(["--region", "eu-west-1", "plan", str(path), "--image-tag", "v2"]) == 0
     assert main(["--region", "eu-west-1", "deploy", str(path), "--image-tag", "v2"]) == 0

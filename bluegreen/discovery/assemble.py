@@ -13,7 +13,7 @@ from __future__ import annotations
 from bluegreen.discovery import compute, references, traffic
 from bluegreen.discovery.compute import TASK_DEFINITION_READ_ONLY
 from bluegreen.discovery.gaps import Gaps
-from bluegreen.discovery.names import named_target_groups
+from bluegreen.discovery.names import named_target_groups, roles_in_use
 from bluegreen.discovery.raw import RawState
 from bluegreen.domain.snapshot import Finding, Snapshot
 from bluegreen.domain.spec import Spec
@@ -35,14 +35,16 @@ def assemble(spec: Spec, raw: RawState, image_tag: str | None, region: str) -> S
     zone_id, records = traffic.dns(spec, raw, gaps)
     alarms = references.alarms(spec, raw, gaps)
     image = references.image(spec, raw, gaps, image_tag)
-    roles = references.roles(raw, gaps, task_definitions)
+    in_use = roles_in_use(spec, raw)
+    roles = references.roles(raw, gaps, task_definitions, in_use)
     secrets = references.secrets(spec, raw, gaps, task_definitions)
     image_parameters = references.image_parameters(spec, raw, gaps)
     return Snapshot(
         service=spec.service, region=region, load_balancers=load_balancers, listeners=listeners,
         target_groups=dict(tgs.by_name), ecs_services=ecs_services, task_definitions=task_definitions,
         asgs=asgs, launch_templates=launch_templates, classic_elbs=classic_elbs, dns_zone_id=zone_id,
-        dns_records=records, alarms=alarms, image=image, roles=roles, secrets=secrets,
+        dns_records=records, alarms=alarms, image=image, roles=roles,
+        roles_in_use=frozenset(r for r in roles if r in in_use and r not in raw.roles), secrets=secrets,
         image_parameters=image_parameters, findings=tuple(gaps.findings),
     )
 

@@ -102,6 +102,36 @@ def td_secret_references(td: Mapping[str, Any]) -> set[str]:
     return refs
 
 
+def task_roles(td: Mapping[str, Any]) -> list[str]:
+    """The execution and task role ARNs a task definition names."""
+    return [r for r in (td.get("executionRoleArn"), td.get("taskRoleArn")) if r]
+
+
+def roles_in_use(spec: Spec, raw: RawState) -> set[str]:
+    """Roles of the revisions the spec's ECS services run that a running task uses now.
+
+    ECS assumed them to start that task, so they are not read again: a deploy copies them into the new
+    revision, and a role deleted since makes its tasks fail to start, which the steady-state gate reports
+    (ECS's stopped reason) and rolls back. Roles of a revision no task runs are read (GetRole): nothing
+    else tells that they exist. One IAM call saved per role per deploy, and per role per service in a plan
+    of a fleet, where IAM's low request quotas are the first to throttle."""
+    ecs = spec.ecs
+    if ecs is None:
+        return set()
+    out: set[str] = set()
+    for name in ecs_names(spec):
+        svc = raw.service(ecs.cluster, name)
+        if not svc:
+            continue
+        arn = svc["taskDefinition"]
+        td = raw.task_definition(arn)
+        running = int(svc.get("runningCount") or 0) > 0 and any(  # the service's and its revision's count
+            d.get("taskDefinition") == arn and int(d.get("runningCount") or 0) > 0 for d in svc.get("deployments") or [])
+        if running and td is not None:
+            out.update(task_roles(td))
+    return out
+
+
 def spec_task_definitions(spec: Spec, raw: RawState) -> list[dict[str, Any]]:
     """The task definitions the spec's ECS services run (those that were read)."""
     ecs = spec.ecs

@@ -4,7 +4,7 @@ and the SSM parameters that carry an Auto Scaling group's image."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import AbstractSet as Set, Mapping
 
 from bluegreen.discovery.gaps import Gaps
 from bluegreen.discovery.names import image_parameter_names, role_name, secret_target, serving_image
@@ -81,8 +81,9 @@ def _missing_repository(spec: Spec, raw: RawState, gaps: Gaps) -> None:
                  f"ecr repository {repo} not found (set image.create_repository to create it)", "missing")
 
 
-def roles(raw: RawState, gaps: Gaps, tds: Mapping[str, TaskDefinition]) -> dict[str, bool]:
-    """Role ARN -> exists, for the execution and task roles of the task definitions."""
+def roles(raw: RawState, gaps: Gaps, tds: Mapping[str, TaskDefinition], in_use: Set[str]) -> dict[str, bool]:
+    """Role ARN -> exists, for the execution and task roles of the task definitions. A role in `in_use`
+    (a running task uses it, `names.roles_in_use`) was not read: it exists as far as a deploy can tell."""
     out: dict[str, bool] = {}
     for td in tds.values():
         for field_name in ("executionRoleArn", "taskRoleArn"):
@@ -94,6 +95,8 @@ def roles(raw: RawState, gaps: Gaps, tds: Mapping[str, TaskDefinition]) -> dict[
                 if not out[role]:
                     gaps.add("error", f"role {role_name(role)}", f"role {role} ({field_name} of task definition "
                              f"{td.family}:{td.revision}) does not exist")
+            elif role in in_use:
+                out[role] = True
             else:
                 gaps.note_error("role", role, f"role {role_name(role)}")
     return out

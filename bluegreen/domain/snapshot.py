@@ -260,6 +260,7 @@ class Snapshot:
     alarms: Mapping[str, str] = field(default_factory=dict)  # name -> OK / ALARM / INSUFFICIENT_DATA
     image: ImageInfo | None = None
     roles: Mapping[str, bool] = field(default_factory=dict)  # role ARN -> exists
+    roles_in_use: frozenset[str] = frozenset()  # of `roles`: not read, a running task uses them
     secrets: Mapping[str, bool] = field(default_factory=dict)  # reference ARN -> exists (value never read)
     image_parameters: Mapping[str, str] = field(default_factory=dict)  # SSM image parameter -> current value
     findings: tuple[Finding, ...] = ()

@@ -180,6 +180,14 @@ class Gates:
         end = self.clock() + duration
         probe_failures = 0
         watch = self.metric_watch(metrics)
+        if duration > 0:
+            # The first look at alarms, target health and the probe is one interval in, not at once: the gate
+            # before a bake has just read the same target health, and an alarm's state at this instant
+            # describes the time before the bake (CloudWatch evaluates it once per period). One look per
+            # interval per signal. Metric gates keep their own schedule (from now); a bake of 0 is one look now.
+            if watch is not None:
+                watch.tick(self.clock())
+            self.sleep(min(interval, duration))
         while True:
             if watch is not None:
                 watch.tick(self.clock())

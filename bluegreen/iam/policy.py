@@ -164,7 +164,8 @@ def planning_reads(spec: Spec, arns: Arns) -> list[Group]:
                   "discovery: the services' Application Auto Scaling targets and what of them is suspended "
                   "(no resource-level permissions)"),
             Group("PlanCheckRoles", ("iam:GetRole",),
-                  "pre-flight: the execution and task roles of the live task definitions exist",
+                  "pre-flight: the execution and task roles of the live task definitions exist (read only "
+                  "for a revision no task is running: a running task's roles are proven by it)",
                   (arns.roles(),)),
         ]
         out += secret_reference_checks(spec, arns)

@@ -73,7 +73,9 @@ def live_checks(ctx: Context, snapshot: Snapshot) -> list[PreflightCheck]:
     if snapshot.offline:
         return [PreflightCheck(name=n, ok=None, detail="offline: not looked up")
                 for n in (ROLES, SECRETS, ALARMS, LIVE_HEALTH)]
-    checks = _exist(ROLES, snapshot.roles, snapshot, "role(s)") + _exist(
+    in_use = sum(1 for role in snapshot.roles if role in snapshot.roles_in_use)
+    checks = _exist(ROLES, snapshot.roles, snapshot, "role(s)" + (
+        f" ({in_use} in use by running tasks, not read again)" if in_use else "")) + _exist(
         SECRETS, snapshot.secrets, snapshot, "reference(s), values not read")
     alarms = [a for a in ctx.alarms() if a in snapshot.alarms]  # a missing alarm is a finding
     firing = [a for a in alarms if snapshot.alarms[a] == "ALARM"]

@@ -66,7 +66,11 @@ class AwsActions:
         tags = described.get("tags") or []
         if tags:
             body["tags"] = tags
-        arn = ecs.register_task_definition(**body)["taskDefinition"]["taskDefinitionArn"]
+        answer = ecs.register_task_definition(**body)
+        arn = answer["taskDefinition"]["taskDefinitionArn"]
+        # the tags it was registered with, where the answer does not repeat them
+        self.aws.task_definitions.remember(arn, {"taskDefinition": answer["taskDefinition"],
+                                                 "tags": answer.get("tags", tags)})
         return arn, f"registered {_short(arn)} (copied from {_short(base_arn)}, image {image})"
 
     def update_service(self, cluster: str, service: str, task_definition: str | None, desired: int) -> str:

@@ -42,8 +42,8 @@ from bluegreen.adapters.aws.errors import (
 from bluegreen.adapters.aws.reads_calls import Calls
 from bluegreen.adapters.aws.session import Aws
 from bluegreen.discovery.names import (
-    COLORS, asg_launch_template, ecs_names, image_parameter_names, named_target_groups, norm_dns, secret_target,
-    serving_image, spec_task_definitions, td_secret_references,
+    COLORS, asg_launch_template, ecs_names, image_parameter_names, named_target_groups, norm_dns, roles_in_use,
+    secret_target, serving_image, spec_task_definitions, task_roles, td_secret_references,
 )
 from bluegreen.discovery.raw import RawState, image_key, scaling_key, service_key
 from bluegreen.domain.spec import Spec
@@ -411,14 +411,16 @@ class _Reader:
         return tasks
 
     def _reference_tasks(self, specs: list[Spec]) -> list[Task]:
-        """Roles and secret references named by the specs and their task definitions."""
+        """Roles (those no running task uses, see `roles_in_use`) and secret references named by the specs
+        and their task definitions."""
         roles: set[str] = set()
         references: set[str] = set()
         for spec in specs:
             if spec.ecs:
                 references.update(spec.ecs.secrets.values())
+            in_use = roles_in_use(spec, self.raw)
             for td in spec_task_definitions(spec, self.raw):
-                roles.update(r for r in (td.get("executionRoleArn"), td.get("taskRoleArn")) if r)
+                roles.update(r for r in task_roles(td) if r not in in_use)
                 references.update(td_secret_references(td))
         c = self.calls
         tasks: list[Task] = [self.guarded("role", [role], "GetRole", lambda r=role: c.role(r)) for role in sorted(roles)]

@@ -2,7 +2,8 @@
 
 Two levels. In the process: the answer discovery read is the one `register_task_definition` copies
 (no second DescribeTaskDefinition for the base revision). On disk: repeated plans skip the call
-altogether. The files live in `$BLUEGREEN_CACHE_DIR`, else `$XDG_CACHE_HOME/bluegreen/task-definitions`
+altogether, and a revision registered here is kept from RegisterTaskDefinition's answer (same shape),
+so the next deploy of it from this machine skips the call too. The files live in `$BLUEGREEN_CACHE_DIR`, else `$XDG_CACHE_HOME/bluegreen/task-definitions`
 (`~/.cache/...`); deleting the folder is always safe. Against an endpoint override (the local emulator,
 whose ARNs are reused after a reset) the disk cache is used only when BLUEGREEN_CACHE_DIR names it.
 The tags are kept as first read: they are the only mutable part, and only copied onto new revisions.
@@ -56,6 +57,15 @@ class TaskDefinitions:
         with self._lock:
             self._memo[arn] = found
         return found
+
+    def remember(self, arn: str, answer: dict[str, Any]) -> None:
+        """A revision this process registered: RegisterTaskDefinition's answer is the description, so
+        the next deploy from this machine (the revision is live then) needs no DescribeTaskDefinition."""
+        if not _REVISION_ARN.match(arn):
+            return
+        self._store(arn, answer)
+        with self._lock:
+            self._memo[arn] = answer
 
     def _path(self, arn: str) -> Path | None:
         if self.directory is None:

@@ -99,3 +99,21 @@ def test_against_an_emulator_endpoint_the_disk_cache_is_off_unless_named():
 
 def test_an_empty_cache_dir_turns_the_disk_cache_off():
     assert cache_dir({"BLUEGREEN_CACHE_DIR": "", "XDG_CACHE_HOME": "/c"}, None) is None
+
+
+def test_a_revision_registered_here_is_described_from_the_registration_answer_next_run(tmp_path: Path):
+    registered = {"taskDefinition": {"taskDefinitionArn": ARN, "containerDefinitions": [{"image": "web:v2"}]},
+                  "tags": [{"key": "team", "value": "web"}]}
+    TaskDefinitions(tmp_path).remember(ARN, registered)
+    ecs = Ecs()
+
+    found = TaskDefinitions(tmp_path).describe(ARN, ecs)
+
+    assert ecs.asked == []
+    assert found == registered
+
+
+def test_a_family_name_is_never_remembered(tmp_path: Path):
+    TaskDefinitions(tmp_path).remember("web", {"taskDefinition": {}, "tags": []})
+
+    assert list(tmp_path.iterdir()) == []
