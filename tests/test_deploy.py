@@ -158,7 +158,8 @@ def test_new_revision_keeps_every_field_of_the_live_one(aws, web):
 def test_the_next_deploy_from_this_machine_reads_no_task_definition_and_copies_every_field(aws, workdir, clock,
                                                                                          monkeypatch):
     """The revision a deploy registered is kept from RegisterTaskDefinition's answer (revisions never
-    change): the next deploy copies it without DescribeTaskDefinition, and loses nothing, tags included."""
+    change): the next deploy copies it without DescribeTaskDefinition, and loses nothing, tags included;
+    its tasks run (the realistic emulator starts them), so its roles are not read either."""
     from bluegreen.local.seed import put_image
 
     monkeypatch.setenv("BLUEGREEN_CACHE_DIR", str(workdir / "cache"))
@@ -172,6 +173,7 @@ def test_the_next_deploy_from_this_machine_reads_no_task_definition_and_copies_e
     assert main(["deploy", str(path), "--image-tag", "v3"]) == 0
 
     assert [a for s, _, a in calls if s == "ecs" and a == "DescribeTaskDefinition"] == []
+    assert [a for s, _, a in calls if s == "iam"] == []  # the revision's tasks run: its roles are proven
     third = service(aws, "worker")["taskDefinition"]
     assert third != second and container_image(aws, third, "worker") == f"{env['seed'].repository_uri}@{v3}"
     ecs, ignore = aws.client("ecs"), {"taskDefinitionArn", "revision", "registeredAt", "registeredBy"}
