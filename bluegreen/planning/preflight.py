@@ -73,7 +73,7 @@ def live_checks(ctx: Context, snapshot: Snapshot) -> list[PreflightCheck]:
     if snapshot.offline:
         return [PreflightCheck(name=n, ok=None, detail="offline: not looked up")
                 for n in (ROLES, SECRETS, ALARMS, LIVE_HEALTH)]
-    in_use = sum(1 for role in snapshot.roles if role in snapshot.roles_in_use)
+    in_use = len(snapshot.roles_in_use)  # a subset of `roles`
     checks = _exist(ROLES, snapshot.roles, snapshot, "role(s)" + (
         f" ({in_use} in use by running tasks, not read again)" if in_use else "")) + _exist(
         SECRETS, snapshot.secrets, snapshot, "reference(s), values not read")

@@ -3,8 +3,8 @@
 Two levels. In the process: the answer discovery read is the one `register_task_definition` copies
 (no second DescribeTaskDefinition for the base revision). On disk: repeated plans skip the call
 altogether, and a revision registered here is kept from RegisterTaskDefinition's answer (same shape),
-so the next deploy of it from this machine skips the call too. The files live in `$BLUEGREEN_CACHE_DIR`, else `$XDG_CACHE_HOME/bluegreen/task-definitions`
-(`~/.cache/...`); deleting the folder is always safe. Against an endpoint override (the local emulator,
+so the next deploy of it from this machine skips the call too. The files live in `$BLUEGREEN_CACHE_DIR`,
+else `$XDG_CACHE_HOME/bluegreen/task-definitions` (`~/.cache/...`); deleting the folder is always safe. Against an endpoint override (the local emulator,
 whose ARNs are reused after a reset) the disk cache is used only when BLUEGREEN_CACHE_DIR names it.
 The tags are kept as first read: they are the only mutable part, and only copied onto new revisions.
 """
