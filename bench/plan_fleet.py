@@ -71,7 +71,7 @@ def run(endpoint_url: str, loaded: list, image_tag: str | None) -> dict:  # noqa
     runtime = RunContext(endpoint_url=endpoint_url)
     log = runtime.aws(loaded[0].spec.region).log
     start = time.perf_counter()
-    plans = plan_specs(runtime, loaded, image_tag=image_tag)
+    plans = plan_specs(runtime, loaded, image_tag=image_tag, count_health=True)  # as `bluegreen plan`
     seconds = time.perf_counter() - start
     writes = sorted({c for c in log.calls if not is_read_only(c)})
     if writes:

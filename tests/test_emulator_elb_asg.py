@@ -224,3 +224,29 @@ def test_scaled_in_instances_are_terminating_while_their_targets_drain(realistic
     assert {s for s, _ in health(realistic_aws.client("elbv2"), tg).values()} == {"draining"}
     realistic_aws.advance(120)
     assert lifecycle(realistic_aws, "app") == {} and health(realistic_aws.client("elbv2"), tg) == {}
+
+
+def test_elb_host_counts_in_cloudwatch_follow_the_groups_target_health(realistic_aws):
+    from datetime import datetime, timedelta, timezone
+
+    from bluegreen.adapters.aws.reads_calls import host_count_queries
+
+    tg, elbv2 = ip_target_group(realistic_aws, interval=10, healthy=2, unhealthy=3)
+    elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.0.5", "Port": 8080},
+                                                       {"Id": "10.0.0.6", "Port": 8080},
+                                                       {"Id": "10.0.0.7", "Port": 8080}])
+    realistic_aws.advance(20)
+    realistic_aws.set_target_health("10.0.0.5", ok=False)
+    realistic_aws.advance(30)
+    elbv2.deregister_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.0.7", "Port": 8080}])  # draining: neither
+    (lb,) = elbv2.describe_target_groups(TargetGroupArns=[tg])["TargetGroups"][0]["LoadBalancerArns"]
+    queries, _ = host_count_queries([(tg, [lb])])
+    end = datetime.fromtimestamp(realistic_aws.clock.time(), timezone.utc)
+
+    answer = realistic_aws.client("cloudwatch").get_metric_data(
+        MetricDataQueries=queries, StartTime=end - timedelta(minutes=5), EndTime=end)
+
+    values = {r["Label"].split()[0]: r["Values"] for r in answer["MetricDataResults"]}
+    assert values == {"HealthyHostCount": [1.0], "UnHealthyHostCount": [1.0]}
+    (stamp,) = answer["MetricDataResults"][0]["Timestamps"]
+    assert stamp == end.replace(second=0, microsecond=0) - timedelta(minutes=1)  # the minute just past

@@ -207,7 +207,8 @@ def test_6_when_iam_denies_a_read_during_discovery_not_invalid_input(realistic_a
     original = botocore.client.BaseClient._make_api_call
 
     def denying(client, operation, params):  # noqa: ANN001, ANN202
-        if operation == "DescribeTargetHealth":
+        # plan counts target health with GetMetricData first; denied too, it reads each group's targets
+        if operation in ("DescribeTargetHealth", "GetMetricData"):
             raise ClientError({"Error": {"Code": "AccessDenied", "Message": "User: arn:aws:iam::1:user/ci is not "
                                          "authorized to perform: elasticloadbalancing:DescribeTargetHealth"},
                                "ResponseMetadata": {"HTTPStatusCode": 403}}, operation)

@@ -86,7 +86,12 @@ ECS_ONLY = {"iam:PassRole": PASS_TASK_ROLES, "iam:GetRole": ROLES_NOT_RUNNING, "
             "ecs:ListTasks": STOPPED_TASKS, "ecs:DescribeTasks": STOPPED_TASKS,
             "application-autoscaling:RegisterScalableTarget": SCALING}
 
-IMAGE = {"ecr:DescribeRepositories": REPOSITORY}
+COUNTED_HEALTH = ("other command: `plan` counts target health with CloudWatch (test_plan_only_policy_covers_every_"
+                  "call_plan_makes records it); a deploy reads each target, as its gates do")
+FALLBACK_HEALTH = ("other state: `plan` reads a group's targets only when CloudWatch has no count for it (no load "
+                   "balancer uses it, or it is new); every group here is behind one")
+
+IMAGE = {"ecr:DescribeRepositories": REPOSITORY, "cloudwatch:GetMetricData": COUNTED_HEALTH}
 
 POLICY_ONLY: dict[str, dict[str, str]] = {
     "web": ECS_ONLY | IMAGE | {"ssm:DescribeParameters": SSM_REFERENCES},
@@ -342,7 +347,8 @@ def test_policy_holds_the_metric_gates_calls(aws, workdir, placer):
     assert "cloudwatch:GetMetricData" in recorded
     compare(recorded, actions(policy(load_spec(path).spec)), POLICY_ONLY["web"])
     plain = write_spec(workdir, "worker")
-    assert "cloudwatch:GetMetricData" not in actions(policy(load_spec(plain).spec))
+    sids = [st["Sid"] for st in policy(load_spec(plain).spec)["Statement"] if "cloudwatch:GetMetricData" in st["Action"]]
+    assert sids and all(sid.startswith("PlanCountTargetHealth") for sid in sids)  # no gates: only the plan's count
 
 
 def test_plan_only_policy_covers_every_call_plan_makes(aws, workdir):
@@ -354,13 +360,17 @@ def test_plan_only_policy_covers_every_call_plan_makes(aws, workdir):
     runtime = RunContext(endpoint_url=aws.endpoint_url)
     loaded = [load_spec(p) for p in paths]
 
-    plans = plan_specs(runtime, loaded, image_tag="v2")
+    plans = plan_specs(runtime, loaded, image_tag="v2", count_health=True)  # as `bluegreen plan`
 
     assert all(not p.errors for p in plans), [p.errors for p in plans]
     recorded = {iam_action(call) for call in runtime.aws(REGION).log.calls}
+    assert "cloudwatch:GetMetricData" in recorded
     granted = actions(policy([item.spec for item in loaded], plan_only=True))
-    compare(recorded, granted, IMAGE | {"ssm:DescribeParameters": SSM_REFERENCES, "iam:GetRole": ROLES_NOT_RUNNING,
-                                        "elasticloadbalancing:DescribeTargetGroupAttributes": TG_ATTRIBUTES})
+    justified = {k: v for k, v in IMAGE.items() if k != "cloudwatch:GetMetricData"}
+    compare(recorded, granted, justified | {
+        "ssm:DescribeParameters": SSM_REFERENCES, "iam:GetRole": ROLES_NOT_RUNNING,
+        "elasticloadbalancing:DescribeTargetGroupAttributes": TG_ATTRIBUTES,
+        "elasticloadbalancing:DescribeTargetHealth": FALLBACK_HEALTH})
 
 
 def test_dynamodb_state_actions_are_the_ones_the_store_calls(aws, workdir, placer):

@@ -529,7 +529,7 @@ def test_plan_makes_only_read_only_aws_calls_for_the_whole_fleet(aws, world, blu
     assert not secret_reads & set(everything)
     # the proof covers every kind of resource the four examples use
     for needed in ("ecs:DescribeServices", "ecs:DescribeTaskDefinition", "elbv2:DescribeListeners",
-                   "elbv2:DescribeTargetHealth", "autoscaling:DescribeAutoScalingGroups",
+                   "cloudwatch:GetMetricData", "autoscaling:DescribeAutoScalingGroups",
                    "ec2:DescribeLaunchTemplateVersions", "route53:ListResourceRecordSets",
                    "cloudwatch:DescribeAlarms", "ecr:DescribeImages", "secretsmanager:DescribeSecret"):
         assert needed in everything, f"{needed} not called: {sorted(set(everything))}"

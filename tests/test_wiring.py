@@ -280,7 +280,7 @@ def test_the_plan_lists_each_wiring_check_on_its_own_line(aws, workdir, capsys):
                   "target groups belong to the load balancer: web-blue, web-green on web-alb",
                   "blue and green differ: blue: web-blue; green: web-green",
                   "deployment controller: web-blue, web-green: ECS controller, rolling updates",
-                  "live color healthy: blue: web-blue runs 2/2, web-blue 2 healthy"):
+                  "live color healthy: blue: web-blue runs 2/2, web-blue 2 healthy (0 unhealthy, counted by CloudWatch)"):
         assert f"check: ok   {check}\n" in out, out
 
 

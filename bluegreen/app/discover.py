@@ -8,7 +8,8 @@ It lives in app/ because it is the one place both sides meet: `bluegreen.discove
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+import time
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from bluegreen.discovery.assemble import assemble
 from bluegreen.domain.snapshot import Snapshot
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
     from bluegreen.adapters.aws.session import Aws
 
 
-def discover(aws: "Aws", specs: Sequence[Spec], *, image_tag: str | None = None) -> dict[str, Snapshot]:
+def discover(aws: "Aws", specs: Sequence[Spec], *, image_tag: str | None = None,
+             count_health: bool = False, wall_clock: Callable[[], float] = time.time) -> dict[str, Snapshot]:
     """The live state of every spec, keyed by `spec.service`, read with read-only calls only.
 
     Every spec is read in `aws.region` (the effective region: a `--region` override, else the
@@ -26,9 +28,9 @@ def discover(aws: "Aws", specs: Sequence[Spec], *, image_tag: str | None = None)
     in each spec's repository; when None, the tag of the image the serving container runs (the
     service/group with the most desired capacity). Missing resources and failed reads are Findings;
     AWS unreachable, throttling past the retries, or refused credentials raise `AwsUnavailable` /
-    `AwsDenied` (exit 6: nothing was changed).
+    `AwsDenied` (exit 6: nothing was changed). `count_health`, `wall_clock`: see `adapters.aws.reads.read`.
     """
     from bluegreen.adapters.aws.reads import read  # boto3 loads only when AWS is really read
 
-    raw = read(aws, specs, image_tag)
+    raw = read(aws, specs, image_tag, count_health=count_health, wall_clock=wall_clock)
     return {spec.service: assemble(spec, raw, image_tag, aws.region) for spec in specs}

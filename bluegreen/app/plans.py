@@ -14,8 +14,10 @@ from bluegreen.specfiles.loader import LoadedSpec, load_specs
 
 
 def plan_specs(ctx: RunContext, loaded: Sequence[LoadedSpec], *, image_tag: str | None = None,
-               offline: bool = False) -> list[Plan]:
-    """Every spec's plan, in the order given. A `--region` override applies to reads as to writes."""
+               offline: bool = False, count_health: bool = False) -> list[Plan]:
+    """Every spec's plan, in the order given. A `--region` override applies to reads as to writes.
+    `count_health`: the live-health pre-flight counts healthy targets with CloudWatch (`plan`, a
+    preview); a deploy reads each target, as its gates do."""
     from bluegreen.app.discover import discover
     from bluegreen.discovery.assemble import offline_snapshot
     from bluegreen.planning.planner import make_plan
@@ -28,7 +30,8 @@ def plan_specs(ctx: RunContext, loaded: Sequence[LoadedSpec], *, image_tag: str 
         if offline:
             snapshots.update({i.spec.service: offline_snapshot(i.spec, region) for i in items})
         else:
-            snapshots.update(discover(ctx.aws(region), [i.spec for i in items], image_tag=image_tag))
+            snapshots.update(discover(ctx.aws(region), [i.spec for i in items], image_tag=image_tag,
+                                      count_health=count_health, wall_clock=ctx.wall_clock))
     return [make_plan(item.spec, snapshots[item.spec.service], spec_path=str(item.path),
                       spec_text=_read(item.path), image_tag=image_tag) for item in loaded]
 

@@ -59,7 +59,7 @@ def plan(runtime: Any, paths: tuple[str, ...], image_tag: str | None, fmt: str, 
     from bluegreen.cli.render.plan import RENDERERS
     from bluegreen.domain.plan import dump
 
-    plans = plan_paths(runtime, paths, image_tag=image_tag, offline=offline)
+    plans = plan_paths(runtime, paths, image_tag=image_tag, offline=offline, count_health=True)
     click.echo(RENDERERS[fmt](plans), nl=False)
     if out:
         Path(out).write_text(dump(plans) + "\n", encoding="utf-8")

@@ -49,6 +49,7 @@ class RawState:
     target_groups: dict[str, Answer] = field(default_factory=dict)  # by ARN
     tg_attributes: dict[str, dict[str, str]] = field(default_factory=dict)  # TG ARN -> attribute -> value
     tg_health: dict[str, list[Answer]] = field(default_factory=dict)  # TG ARN -> TargetHealthDescriptions
+    tg_host_counts: dict[str, list[int]] = field(default_factory=dict)  # TG ARN -> [healthy, unhealthy] (CloudWatch)
     listeners: dict[str, list[Answer]] = field(default_factory=dict)  # by LB ARN
     rules: dict[str, list[Answer]] = field(default_factory=dict)  # by listener ARN
     rules_by_arn: dict[str, Answer] = field(default_factory=dict)  # ECS native blue/green's listener rules

@@ -79,6 +79,7 @@ class TargetGroups:
                 state=d.get("TargetHealth", {}).get("State", "unavailable"),
                 reason=d.get("TargetHealth", {}).get("Reason") or d.get("TargetHealth", {}).get("Description"))
             for d in self.raw.tg_health.get(arn, []))
+        counted = self.raw.tg_host_counts.get(arn) if arn not in self.raw.tg_health else None
         tg = TargetGroup(
             arn=arn, name=name, protocol=raw.get("Protocol"), port=raw.get("Port"),
             target_type=raw.get("TargetType", "instance"),
@@ -88,6 +89,7 @@ class TargetGroups:
                                                     DEFAULT_DEREGISTRATION_DELAY)),
             load_balancer_arns=tuple(dict.fromkeys(raw.get("LoadBalancerArns", []))),
             targets=targets,
+            host_counts=(int(counted[0]), int(counted[1])) if counted else None,
         )
         self.by_name[name] = tg
         return tg

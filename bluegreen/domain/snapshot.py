@@ -53,9 +53,14 @@ class TargetGroup:
     deregistration_delay: int
     load_balancer_arns: tuple[str, ...]
     targets: tuple[TargetHealth, ...] = ()
+    # (healthy, unhealthy) from CloudWatch's HealthyHostCount / UnHealthyHostCount when a plan counted
+    # the group's targets instead of reading each one (`targets` is then empty)
+    host_counts: tuple[int, int] | None = None
 
     @property
     def healthy_count(self) -> int:
+        if self.host_counts is not None:
+            return self.host_counts[0]
         return sum(1 for t in self.targets if t.state == "healthy")
 
     @property

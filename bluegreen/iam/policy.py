@@ -148,6 +148,9 @@ def planning_reads(spec: Spec, arns: Arns) -> list[Group]:
                                        "elbv2:DescribeTargetHealth"),
               "discovery: target groups (named, or referenced by the live services/groups), deregistration "
               "delay and target health"),
+        Group("PlanCountTargetHealth", ("cloudwatch:GetMetricData",),
+              "plan: ELB's HealthyHostCount / UnHealthyHostCount of the target groups, one call per 250 (no "
+              "resource-level permissions; without it, plan reads each group's target health instead)"),
     ]
     if t.routes:
         calls = ["elbv2:DescribeLoadBalancers", "elbv2:DescribeListeners"]

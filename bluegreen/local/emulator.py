@@ -25,7 +25,7 @@ from bluegreen.local.world import Timings, World, activate, deactivate, simulati
 
 
 def patch_moto() -> None:
-    """Fix, in this process, a moto bug a deployment hits (idempotent).
+    """Fix, in this process, a moto bug a deployment hits, and publish what AWS would (idempotent).
 
     CreateLaunchTemplateVersion stores UserData as plain text where CreateLaunchTemplate stores
     moto's Base64EncodedString, so scaling a group onto the new version fails with a 500 (an
@@ -53,6 +53,9 @@ def patch_moto() -> None:
     _remember_backends_by_host()
     _load_only_the_base_amis()
     _count_changes()
+    from bluegreen.local import elb_metrics
+
+    elb_metrics.install()  # ELB's HealthyHostCount / UnHealthyHostCount, which moto never publishes
 
 
 _changes = 0  # requests to this process's moto that may have changed what a TaskPlacer places

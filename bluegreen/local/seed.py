@@ -37,13 +37,15 @@ from bluegreen.local.seed_controlled import CodeDeploySeed, NativeSeed
 from bluegreen.local.seed_extras import Extras
 from bluegreen.local.world import seeding, simulating
 from bluegreen.local.seed_parts import (
-    COLORS, CONTAINER_PORT, SeedResult, account_of, ecs_running, forward_listener, make_alarms,
+    COLORS, CONTAINER_PORT, SeedResult, account_of, ecs_running, forward_actions, forward_listener, make_alarms,
     make_alb, make_classic_elb, make_repository, make_role, make_target_group, put_image, seed_dns,
     shared_network,
 )
 from bluegreen.local.seed_compute import (
     create_service, ecs_extras, register_task_definition, seed_asg, seed_ecs,
 )
+
+FLEET_RULES_PER_ALB = 50
 
 # --- public -------------------------------------------------------------------------------------
 
@@ -147,7 +149,9 @@ def _seed(aws: Aws, spec: Spec, *, live_color: str, image_tag: str, running: boo
 
 def seed_fleet(aws: Aws, n: int, *, cluster: str = "fleet", workers: int = 8) -> list[Spec]:
     """`n` ECS task-definition-swap services in one cluster (one shared ECR repository, one image
-    tag per service, one target group each) and their specs, for the many-services benchmark."""
+    tag per service, one target group each, behind a host-header rule of one of the fleet's load
+    balancers: ECS refuses a target group no load balancer uses) and their specs, for the
+    many-services benchmark."""
     account = account_of(aws)
     net = shared_network(aws)
     repo = cluster
@@ -159,12 +163,23 @@ def seed_fleet(aws: Aws, n: int, *, cluster: str = "fleet", workers: int = 8) ->
     width = max(3, len(str(n)))
     names = [f"{cluster}-svc-{i:0{width}d}" for i in range(1, n + 1)]
     scratch = SeedResult(cluster, aws.region, account, "blue")
+    # an ALB takes 100 rules (its quota); 50 services each leave room
+    albs = [make_alb(aws, f"{cluster}-alb-{i + 1}", net, scratch) for i in range(-(-n // FLEET_RULES_PER_ALB))]
+    no_route = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"}}]
+    listeners = [aws.client("elbv2").create_listener(LoadBalancerArn=arn, Protocol="HTTP", Port=80,
+                                                     DefaultActions=no_route)["Listeners"][0]["ListenerArn"]
+                 for arn in albs]
 
     def one(name: str) -> dict[str, Any]:
         tag = f"{name}-v1"
         put_image(aws, repo, tag)
         # AWS's default deregistration delay (300 s) is kept: one call less per service
         tg_arn = make_target_group(aws, name, net, CONTAINER_PORT, "ip", scratch, deregistration_delay=None)
+        index = names.index(name)
+        aws.client("elbv2").create_rule(
+            ListenerArn=listeners[index // FLEET_RULES_PER_ALB], Priority=index % FLEET_RULES_PER_ALB + 1,
+            Actions=forward_actions([(tg_arn, 1)]),
+            Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": [f"{name}.example.com"]}}])
         td = register_task_definition(
             aws, family=name, container="app", image=f"{uri}:{tag}", cpu=256, memory=512,
             environment={"SERVICE": name}, secrets={}, execution_role=execution_role, task_role=task_role,

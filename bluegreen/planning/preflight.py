@@ -164,9 +164,11 @@ def _health(snapshot: Snapshot, services: list[str], group_name: str | None,
         tg = snapshot.target_groups.get(name)
         if tg is None:
             continue
-        looked.append(f"{tg.name} {tg.healthy_count} healthy")
-        if not tg.targets:
+        counted = tg.host_counts
+        source = f" ({counted[1]} unhealthy, counted by CloudWatch)" if counted else ""
+        looked.append(f"{tg.name} {tg.healthy_count} healthy{source}")
+        if counted is None and not tg.targets:
             unhealthy.append(f"{tg.name} has no registered target")
         elif tg.healthy_count == 0:
-            unhealthy.append(f"{tg.name} has no healthy target")
+            unhealthy.append(f"{tg.name} has no healthy target{source}")
     return looked, unhealthy

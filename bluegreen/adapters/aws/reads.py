@@ -1,6 +1,7 @@
 """Discovery's AWS reads: read-only calls only, batched across every spec at once, into one `RawState`.
 
-Per region, three rounds; the calls of a round run concurrently (boto3 clients are thread-safe):
+Per region, three rounds (a fourth for `plan`); the calls of a round run concurrently (boto3
+clients are thread-safe):
 
 1. by name: ECS services (DescribeServices, 10 per call per cluster) and their Application Auto
    Scaling targets (DescribeScalableTargets, 50 per call), load balancers and target
@@ -17,6 +18,9 @@ Per region, three rounds; the calls of a round run concurrently (boto3 clients a
    workload runs, when no tag was given), IAM roles named in
    task definitions, and secret references (ssm DescribeParameters / secretsmanager DescribeSecret:
    existence only, values are never read).
+4. with `count_health` (`bluegreen plan`): the host counts of every target group a load balancer uses,
+   from CloudWatch (GetMetricData, 250 groups per call), instead of DescribeTargetHealth in rounds two
+   and three; then DescribeTargetHealth only for the groups CloudWatch had no count for.
 
 The one value read is the image reference an Auto Scaling group with `ssm-parameter` image delivery
 keeps in SSM (GetParameters, round 1): an image name, not a secret; a SecureString is never returned.
@@ -31,6 +35,7 @@ raises `AwsUnavailable` / `AwsDenied` (exit 6) naming the operation, after the r
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
@@ -61,19 +66,23 @@ IMAGE_IDS_PER_CALL = 100
 PARAMETER_NAMES_PER_CALL = 50
 IMAGE_PARAMETERS_PER_CALL = 10  # GetParameters' limit
 LAUNCH_TEMPLATE_NAMES_PER_CALL = 200
+HOST_COUNT_PAIRS_PER_CALL = 250  # GetMetricData takes 500 queries: two per (target group, load balancer)
 
 T = TypeVar("T")
 Task = Callable[[], None]
 
 
-def read(aws: Aws, specs: Sequence[Spec], image_tag: str | None = None) -> RawState:
+def read(aws: Aws, specs: Sequence[Spec], image_tag: str | None = None, *, count_health: bool = False,
+         wall_clock: Callable[[], float] = time.time) -> RawState:
     """Everything the specs refer to in `aws.region`. `image_tag`: the tag whose digest to resolve
-    (None: the tag the serving workload runs). Raises `AwsUnavailable` / `AwsDenied` only (see above)."""
+    (None: the tag the serving workload runs). `count_health`: target groups behind a load balancer are
+    counted by CloudWatch (see `count_round`) instead of read target by target, over the minutes before
+    `wall_clock()`. Raises `AwsUnavailable` / `AwsDenied` only (see above)."""
     specs = list(specs)
     workers = workers_for(len(specs))
     aws.want_connections(workers)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="discover") as pool:
-        reader = _Reader(aws, pool)
+        reader = _Reader(aws, pool, count_health, wall_clock)
         reader.run(reader.round_one(specs, image_tag))
         reader.run(reader.round_two(specs))  # each round reads what the earlier ones found
         reader.run(reader.round_three(specs, image_tag))
@@ -81,7 +90,10 @@ def read(aws: Aws, specs: Sequence[Spec], image_tag: str | None = None) -> RawSt
         if four:  # a CODE_DEPLOY service's group: its second target group, read with its health
             reader.run(four)
             reader.run(reader._tg_detail_tasks(sorted(a for a in reader.raw.target_groups
-                                                      if a not in reader.raw.tg_health)))
+                                                      if a not in reader.health_asked)))
+        if reader.to_count:
+            reader.run(reader.count_round())
+            reader.run([reader.exact_health(a) for a in sorted(reader.to_count - set(reader.raw.tg_host_counts))])
         return reader.raw
 
 
@@ -133,8 +145,12 @@ def _drained_target_groups(specs: list[Spec], raw: RawState) -> _Drained:
 class _Reader:
     """The rounds: what to read, given the specs and what the earlier rounds found."""
 
-    def __init__(self, aws: Aws, pool: ThreadPoolExecutor) -> None:
+    def __init__(self, aws: Aws, pool: ThreadPoolExecutor, count_health: bool = False,
+                 wall_clock: Callable[[], float] = time.time) -> None:
         self.pool = pool
+        self.count_health, self.wall_clock = count_health, wall_clock
+        self.health_asked: set[str] = set()  # target groups whose health is read or counted
+        self.to_count: set[str] = set()
         self.raw = RawState()
         self._lock = threading.Lock()
         self.calls = Calls(aws, self.raw, self._lock)
@@ -359,15 +375,49 @@ class _Reader:
         return tasks
 
     def _tg_detail_tasks(self, arns: list[str]) -> list[Task]:
-        """Target health of each group; its attributes (the deregistration delay) only where a spec drains it."""
+        """Target health of each group (or, counting, the group kept for `count_round`); its attributes (the
+        deregistration delay) only where a spec drains it."""
         tasks: list[Task] = []
         for arn in arns:
+            self.health_asked.add(arn)
             if arn in self.drained.arns or self.raw.target_groups[arn]["TargetGroupName"] in self.drained.names:
                 tasks.append(self.guarded("tg attributes", [arn], "DescribeTargetGroupAttributes",
                                           lambda a=arn: self.calls.tg_attributes(a)))
-            tasks.append(self.guarded("tg health", [arn], "DescribeTargetHealth",
-                                      lambda a=arn: self.calls.tg_health(a)))
+            if self.count_health and self.raw.target_groups[arn].get("LoadBalancerArns"):
+                self.to_count.add(arn)
+            else:
+                tasks.append(self.exact_health(arn))
         return tasks
+
+    def exact_health(self, arn: str) -> Task:
+        return self.guarded("tg health", [arn], "DescribeTargetHealth", lambda: self.calls.tg_health(arn))
+
+    def count_round(self) -> list[Task]:
+        """The host counts of every group kept to count, one GetMetricData per 250 (group, load balancer)
+        pairs. A plan's live-health pre-flight needs only how many targets are healthy, not which: a fleet
+        is one call, not one per group. A count that fails or has no datum (a new group; AWS publishes
+        only while health checks run) is not an error: that group is then read target by target."""
+        errors = aws_exceptions()
+        batches: list[list[tuple[str, list[str]]]] = [[]]
+        pairs = 0
+        for arn in sorted(self.to_count):
+            lbs = list(dict.fromkeys(self.raw.target_groups[arn]["LoadBalancerArns"]))
+            if pairs + len(lbs) > HOST_COUNT_PAIRS_PER_CALL and batches[-1]:
+                batches.append([])
+                pairs = 0
+            batches[-1].append((arn, lbs))
+            pairs += len(lbs)
+
+        def task(batch: list[tuple[str, list[str]]]) -> Task:
+            def run() -> None:
+                if self._stop is None:
+                    try:
+                        self.calls.tg_host_counts(batch, self.wall_clock())
+                    except errors:
+                        return  # not counted: `read` reads these groups target by target instead
+            return run
+
+        return [task(b) for b in batches if b]
 
     # round three: rules, the rest of the target groups, images, roles and secrets
 
@@ -383,8 +433,7 @@ class _Reader:
         for arn in sorted(rule_listeners):
             tasks.append(self.guarded("rules", [arn], "DescribeRules", lambda a=arn: c.rules(a)))
         self.drained = _drained_target_groups(specs, raw)  # now with the groups round two found by ARN
-        tasks.extend(self._tg_detail_tasks(sorted(a for a in raw.target_groups if a not in raw.tg_health
-                                                  and raw.error("tg health", a) is None)))
+        tasks.extend(self._tg_detail_tasks(sorted(a for a in raw.target_groups if a not in self.health_asked)))
         tasks.extend(self._image_tasks(specs, image_tag))
         tasks.extend(self._reference_tasks(specs))
         return tasks

@@ -8,6 +8,7 @@ other error propagates to the round, which records it against the resources of t
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bluegreen.adapters.aws.errors import aws_exceptions, is_not_found
@@ -16,6 +17,34 @@ from bluegreen.discovery.names import norm_dns, role_name, ssm_candidates
 from bluegreen.discovery.raw import RawState, image_key, service_key
 
 ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
+HOST_COUNT_WINDOW = 300  # ELB publishes every minute, a few minutes late at worst
+ELB_NAMESPACES = {"app": "AWS/ApplicationELB", "net": "AWS/NetworkELB"}
+
+
+def elb_dimension(arn: str) -> str:
+    """CloudWatch's dimension value of an ELB resource: `targetgroup/web/0123..` of a target group ARN,
+    `app/alb/0123..` of a load balancer ARN ("Metric dimensions" of the ALB CloudWatch metrics page)."""
+    resource = arn.split(":", 5)[5]
+    return resource.split("/", 1)[1] if resource.startswith("loadbalancer/") else resource
+
+
+def host_count_queries(groups: list[tuple[str, list[str]]]) -> tuple[list[dict[str, Any]], dict[str, list[tuple[str, str]]]]:
+    """GetMetricData queries of both host counts for every (target group, load balancer) pair, and the
+    (healthy id, unhealthy id) pairs of each target group."""
+    queries: list[dict[str, Any]] = []
+    keys: dict[str, list[tuple[str, str]]] = {}
+    for arn, lb_arns in groups:
+        for lb_arn in lb_arns:
+            n = len(queries) // 2
+            namespace = ELB_NAMESPACES.get(elb_dimension(lb_arn).split("/", 1)[0], "AWS/ApplicationELB")
+            dimensions = [{"Name": "TargetGroup", "Value": elb_dimension(arn)},
+                          {"Name": "LoadBalancer", "Value": elb_dimension(lb_arn)}]
+            for key, name, stat in ((f"h{n}", "HealthyHostCount", "Minimum"), (f"u{n}", "UnHealthyHostCount", "Maximum")):
+                queries.append({"Id": key, "ReturnData": True, "MetricStat": {
+                    "Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": dimensions},
+                    "Period": 60, "Stat": stat}})
+            keys.setdefault(arn, []).append((f"h{n}", f"u{n}"))
+    return queries, keys
 
 
 class Calls:
@@ -86,6 +115,30 @@ class Calls:
     def tg_health(self, arn: str) -> None:
         self.raw.tg_health[arn] = self.client("elbv2").describe_target_health(
             TargetGroupArn=arn)["TargetHealthDescriptions"]
+
+    def tg_host_counts(self, groups: list[tuple[str, list[str]]], now: float) -> None:
+        """[healthy, unhealthy] of each (target group ARN, its load balancer ARNs), from the newest minute of
+        ELB's HealthyHostCount / UnHealthyHostCount in the `HOST_COUNT_WINDOW` seconds before `now`: the fewest
+        healthy and the most unhealthy over its load balancers. A group any of whose series has no datum
+        is left out (its targets are then read one by one)."""
+        queries, keys = host_count_queries(groups)
+        end = datetime.fromtimestamp(now, timezone.utc)
+        request: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": end - timedelta(seconds=HOST_COUNT_WINDOW),
+                                   "EndTime": end, "ScanBy": "TimestampDescending"}
+        newest: dict[str, float] = {}
+        while True:
+            answer = self.client("cloudwatch").get_metric_data(**request)
+            for result in answer.get("MetricDataResults", []):
+                if result.get("Values") and result["Id"] not in newest:
+                    newest[result["Id"]] = float(result["Values"][0])
+            if not answer.get("NextToken"):
+                break
+            request["NextToken"] = answer["NextToken"]
+        for arn, ids in keys.items():
+            if all(i in newest for pair in ids for i in pair):
+                with self._lock:
+                    self.raw.tg_host_counts[arn] = [int(min(newest[h] for h, _ in ids)),
+                                                    int(max(newest[u] for _, u in ids))]
 
     def listeners(self, lb_arn: str) -> None:
         found: list[dict[str, Any]] = []

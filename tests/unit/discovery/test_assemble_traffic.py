@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bluegreen.discovery.assemble import assemble
+
 
 def test_listener_weights_are_read_from_the_forward_actions(replay):
     web = replay("web")
@@ -78,3 +80,23 @@ def test_an_asgs_target_group_shows_its_instances_as_targets(replay):
     assert (tg.target_type, tg.port) == ("instance", 80)
     assert sorted(t.target_id for t in tg.targets) == sorted(i.instance_id for i in blue.instances)
     assert tg.healthy_count == 2
+
+
+def test_a_counted_target_group_carries_cloudwatchs_counts_and_no_targets(replay):
+    web = replay("web")
+    blue = web.tg_arn("web-blue")
+    del web.raw.tg_health[blue]
+    web.raw.tg_host_counts[blue] = [2, 1]
+
+    tg = assemble(web.specs["web"], web.raw, web.image_tag, web.region).target_groups["web-blue"]
+
+    assert tg.host_counts == (2, 1) and tg.targets == () and tg.healthy_count == 2
+
+
+def test_a_group_read_target_by_target_ignores_a_count_of_it(replay):
+    web = replay("web")
+    web.raw.tg_host_counts[web.tg_arn("web-blue")] = [0, 0]  # the exact read is the better answer
+
+    tg = assemble(web.specs["web"], web.raw, web.image_tag, web.region).target_groups["web-blue"]
+
+    assert tg.host_counts is None and tg.healthy_count == 2
