@@ -93,7 +93,8 @@ def read(aws: Aws, specs: Sequence[Spec], image_tag: str | None = None, *, count
                                                       if a not in reader.health_asked)))
         if reader.to_count:
             reader.run(reader.count_round())
-            reader.run([reader.exact_health(a) for a in sorted(reader.to_count - set(reader.raw.tg_host_counts))])
+            uncounted = sorted(reader.to_count - set(reader.raw.tg_host_counts))
+            reader.run([reader.exact_health(arn) for arn in uncounted])
         return reader.raw
 
 

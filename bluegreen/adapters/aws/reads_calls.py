@@ -28,18 +28,22 @@ def elb_dimension(arn: str) -> str:
     return resource.split("/", 1)[1] if resource.startswith("loadbalancer/") else resource
 
 
-def host_count_queries(groups: list[tuple[str, list[str]]]) -> tuple[list[dict[str, Any]], dict[str, list[tuple[str, str]]]]:
+HostCountIds = dict[str, list[tuple[str, str]]]  # target group ARN -> (healthy id, unhealthy id) per load balancer
+
+
+def host_count_queries(groups: list[tuple[str, list[str]]]) -> tuple[list[dict[str, Any]], HostCountIds]:
     """GetMetricData queries of both host counts for every (target group, load balancer) pair, and the
     (healthy id, unhealthy id) pairs of each target group."""
     queries: list[dict[str, Any]] = []
-    keys: dict[str, list[tuple[str, str]]] = {}
+    keys: HostCountIds = {}
     for arn, lb_arns in groups:
         for lb_arn in lb_arns:
             n = len(queries) // 2
             namespace = ELB_NAMESPACES.get(elb_dimension(lb_arn).split("/", 1)[0], "AWS/ApplicationELB")
             dimensions = [{"Name": "TargetGroup", "Value": elb_dimension(arn)},
                           {"Name": "LoadBalancer", "Value": elb_dimension(lb_arn)}]
-            for key, name, stat in ((f"h{n}", "HealthyHostCount", "Minimum"), (f"u{n}", "UnHealthyHostCount", "Maximum")):
+            for key, name, stat in ((f"h{n}", "HealthyHostCount", "Minimum"),
+                                    (f"u{n}", "UnHealthyHostCount", "Maximum")):
                 queries.append({"Id": key, "ReturnData": True, "MetricStat": {
                     "Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": dimensions},
                     "Period": 60, "Stat": stat}})
@@ -118,13 +122,13 @@ class Calls:
 
     def tg_host_counts(self, groups: list[tuple[str, list[str]]], now: float) -> None:
         """[healthy, unhealthy] of each (target group ARN, its load balancer ARNs), from the newest minute of
-        ELB's HealthyHostCount / UnHealthyHostCount in the `HOST_COUNT_WINDOW` seconds before `now`: the fewest
-        healthy and the most unhealthy over its load balancers. A group any of whose series has no datum
+        ELB's HealthyHostCount / UnHealthyHostCount in the `HOST_COUNT_WINDOW` seconds before `now`: the
+        fewest healthy and the most unhealthy over its load balancers. A group any of whose series has no datum
         is left out (its targets are then read one by one)."""
         queries, keys = host_count_queries(groups)
         end = datetime.fromtimestamp(now, timezone.utc)
-        request: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": end - timedelta(seconds=HOST_COUNT_WINDOW),
-                                   "EndTime": end, "ScanBy": "TimestampDescending"}
+        request: dict[str, Any] = {"MetricDataQueries": queries, "EndTime": end, "ScanBy": "TimestampDescending",
+                                   "StartTime": end - timedelta(seconds=HOST_COUNT_WINDOW)}
         newest: dict[str, float] = {}
         while True:
             answer = self.client("cloudwatch").get_metric_data(**request)
