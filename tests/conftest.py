@@ -174,6 +174,22 @@ def aws(moto_server, monkeypatch, tmp_path) -> AwsEmulator:
     return AwsEmulator(moto_server, AWS_REGION, monkeypatch)
 
 
+@pytest.fixture
+def seeder(aws):
+    """Our AWS adapter, for seeding only: its calls stay out of any other adapter's log."""
+    from bluegreen.adapters.aws.session import Aws
+
+    return Aws(aws.region, endpoint_url=aws.endpoint_url)
+
+
+@pytest.fixture
+def reader(aws):
+    """A fresh adapter for discovery: its log holds discovery's calls only."""
+    from bluegreen.adapters.aws.session import Aws
+
+    return Aws(aws.region, endpoint_url=aws.endpoint_url)
+
+
 # --- Docker engine and registry on loopback ---------------------------------
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 
 from bluegreen.adapters.aws.session import Aws
 from bluegreen.app.discover import discover
@@ -19,16 +18,6 @@ from bluegreen.local.seed import seed, seed_fleet
 from bluegreen.specfiles.loader import load_spec
 
 from test_discovery import DEPLOYMENTS
-
-
-@pytest.fixture
-def seeder(aws) -> Aws:
-    return Aws(aws.region, endpoint_url=aws.endpoint_url)
-
-
-@pytest.fixture
-def reader(aws) -> Aws:
-    return Aws(aws.region, endpoint_url=aws.endpoint_url)
 
 
 def answer_instead(client: Any, operation: str, status: int, body: dict[str, Any]) -> None:

@@ -10,10 +10,9 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-import pytest
 
 from bluegreen.adapters.aws.reads import read
-from bluegreen.adapters.aws.session import Aws, is_read_only
+from bluegreen.adapters.aws.session import is_read_only
 from bluegreen.local.seed import put_image, seed, seed_fleet
 from bluegreen.app.discover import discover
 from bluegreen.discovery.assemble import TASK_DEFINITION_READ_ONLY, assemble, offline_snapshot
@@ -37,18 +36,6 @@ def variant(name: str, change: Callable[[dict[str, Any]], None]) -> Spec:
     data = example(name).model_dump(mode="json")
     change(data)
     return Spec.model_validate(data)
-
-
-@pytest.fixture
-def seeder(aws) -> Aws:
-    """Our AWS adapter, for seeding (its calls are kept out of the reader's log)."""
-    return Aws(aws.region, endpoint_url=aws.endpoint_url)
-
-
-@pytest.fixture
-def reader(aws) -> Aws:
-    """A fresh adapter for discovery: its log holds discovery's calls only."""
-    return Aws(aws.region, endpoint_url=aws.endpoint_url)
 
 
 def findings_text(snapshot: Snapshot) -> list[str]:

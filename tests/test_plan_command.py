@@ -93,12 +93,6 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def seeder(aws) -> Aws:
-    """Our AWS adapter, for seeding only (kept apart from what the CLI builds)."""
-    return Aws(aws.region, endpoint_url=aws.endpoint_url)
-
-
-@pytest.fixture
 def world(seeder: Aws, workdir: Path) -> Callable[..., dict[str, SeedResult]]:
     """world(*examples, live_color=...): seed the examples' infrastructure and put tag v2 in their repositories."""
 
