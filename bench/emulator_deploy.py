@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bluegreen.adapters.aws.session import Aws  # noqa: E402
 from bluegreen.app.context import RunContext  # noqa: E402
-from bluegreen.app.operations import Session, deploy  # noqa: E402
+from bluegreen.app.deploy import deploy  # noqa: E402
+from bluegreen.app.session import Session  # noqa: E402
 from bluegreen.events import Events  # noqa: E402
 from bluegreen.local import world as worlds  # noqa: E402
 from bluegreen.local.clock import VirtualClock, product_on  # noqa: E402
