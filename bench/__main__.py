@@ -87,11 +87,13 @@ def deploy_rows(r: dict) -> list[tuple[str, str, str, str]]:
                      _ratio(ours[key], theirs[key]) if theirs else ""))
     rows.append(("td deploy: calls before polling", str(ours["setup"] + ours["changes"]),
                  str(theirs["setup"] + theirs["changes"]) if theirs else "n/a", ""))
-    following = r.get("bluegreen-next")
-    if following:
-        rows.append(("td deploy: calls before polling, next deploy from this machine",
-                     f"{following['setup'] + following['changes']} ({following['setup']} reads; exit "
-                     f"{following['code']})", "", ""))
+    real = r.get("realistic")
+    if real:
+        first, following = real["first"], real["next"]
+        rows.append(("td deploy on the realistic emulator: calls before polling, first / next deploy from this "
+                     "machine", f"{first['setup'] + first['changes']} / {following['setup'] + following['changes']} "
+                     f"({first['setup']} / {following['setup']} reads; exit {first['code']} / {following['code']})",
+                     "", ""))
     rows.append(("td deploy: polling rate while waiting", f"{ours['poll_rate']:.2f} call/s = "
                  f"{ours['poll_rate'] / deploys.GATES:.2f} per gate ({deploys.GATES} gates, 2 s interval)",
                  f"{theirs['poll_rate']:.2f} call/s (1 wait)" if theirs else "n/a",
@@ -136,7 +138,8 @@ def main() -> int:
     ecs = ensure_ecs_deploy()
     rows = startup(ecs, args.runs)
     print(table(rows), flush=True)
-    for section in (lambda: deploy_rows(deploys.measure(ecs)), failed_gate, noticed.measure):
+    for section in (lambda: deploy_rows({**deploys.measure(ecs), "realistic": deploys.measure_realistic()}),
+                    failed_gate, noticed.measure):
         new = section()
         print(table(new).split("\n", 2)[2], flush=True)
         rows += new

@@ -112,12 +112,6 @@ def measure(ecs_deploy: Path | None) -> dict:
             seconds, code, rss, out = run_child([*bluegreen, "deploy", "worker", "--image-tag", "v2"], env, workdir)
             results["bluegreen"] = _deploy_result(proxy, seconds, code, rss, out)
             deploy_seconds = seconds
-            # the next deploy from the same machine: the revision it registered is in the local cache
-            from bluegreen.local.seed import put_image
-            put_image(Aws("us-east-1", endpoint_url=moto.endpoint_url), "worker", "v3")
-            proxy.reset_counts()
-            results["bluegreen-next"] = _deploy_result(
-                proxy, *run_child([*bluegreen, "deploy", "worker", "--image-tag", "v3"], env, workdir))
             rollbacks, floors = [], []
             for _ in range(ROLLBACK_RUNS):  # each rollback paired with a floor run: the same load on both
                 rollbacks.append(_warm_rollback(moto, proxy, workdir, env, bluegreen))
@@ -134,6 +128,40 @@ def measure(ecs_deploy: Path | None) -> dict:
                     [str(ecs_deploy), "deploy", "prod", "worker", "--image", "worker", f"{uri}:v2", "--timeout", str(round(deploy_seconds))],
                     env, workdir)
                 results["ecs-deploy"] = _deploy_result(proxy, seconds, code, rss, out)
+    finally:
+        proxy.stop()
+        moto.stop()
+    return results
+
+
+def measure_realistic() -> dict:
+    """Calls of the first and the next td deploy from one machine on the realistic emulator (a world on a
+    clock 100x real time), where ECS runs the new revision's tasks as AWS does: the next deploy reads the
+    revision from the local cache, and the roles its running tasks prove (plain moto runs none)."""
+    from bluegreen.adapters.aws.session import Aws
+    from bluegreen.local.clock import ScaledClock
+    from bluegreen.local.seed import put_image
+
+    os.environ.update(CREDENTIALS)
+    clock = ScaledClock(100).environment()
+    moto = MotoProcess(running=0, clock=clock)
+    proxy = LatencyProxy(moto.endpoint_url)
+    workdir = Path(tempfile.mkdtemp(prefix="bg-bench-realistic-"))
+    (workdir / "deployments").mkdir()
+    (workdir / "deployments" / "worker.yaml").write_text(SPEC)
+    env = {**os.environ, **CREDENTIALS, **clock, "PYTHONPATH": str(REPO), "AWS_ENDPOINT_URL": proxy.endpoint_url,
+           "BLUEGREEN_CACHE_DIR": str(workdir / "cache")}
+    bluegreen = [sys.executable, "-m", "bluegreen.local.harness"]
+    results: dict = {}
+    try:
+        _seed(moto, workdir)
+        time.sleep(1.0)  # 100 s of the world's time: the seeded tasks run and their targets are healthy
+        for key, tag in (("first", "v2"), ("next", "v3")):
+            put_image(Aws("us-east-1", endpoint_url=moto.endpoint_url), "worker", tag)
+            proxy.reset_counts()
+            results[key] = _deploy_result(proxy, *run_child([*bluegreen, "deploy", "worker", "--image-tag", tag],
+                                                            env, workdir))
+            time.sleep(1.0)  # the old tasks drain and stop, as between two real deploys
     finally:
         proxy.stop()
         moto.stop()
@@ -170,4 +198,6 @@ NOTE = ("td deploy: the same seeded ECS service (2 tasks, 1 target group, 1 alar
         "through the counting proxy. moto never runs the tasks of a new revision, which ecs-deploy waits for, so "
         "ecs-deploy gets a --timeout equal to bluegreen's whole deploy: its polling is counted over the same wait "
         "(and its exit code is 1). Warm rollback floor: a bare python importing boto3, making the ecs and elbv2 "
-        "clients and 2 calls; rollback and floor are the medians of 3 runs, each floor run right after its rollback.")
+        "clients and 2 calls; rollback and floor are the medians of 3 runs, each floor run right after its rollback. "
+        "The realistic rows run the same deploy twice on the realistic emulator (its world on a clock 100x real "
+        "time), where ECS runs the new revision's tasks.")

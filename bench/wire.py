@@ -21,17 +21,21 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 _SERVE = ("import sys, threading; from bluegreen.local.emulator import Emulator; "
-          "e = Emulator.start(); print(e.endpoint_url, flush=True); sys.stdin.read(); e.stop()")
+          "e = Emulator.start(realistic={realistic}); print(e.endpoint_url, flush=True); sys.stdin.read(); e.stop()")
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
                "AWS_REGION": "us-east-1"}
 
 
 class MotoProcess:
-    """moto's server (with bluegreen's emulator patches) in a child process; stdin closing stops it."""
+    """moto's server (with bluegreen's emulator patches; with a clock, the realistic world) in a child
+    process; stdin closing stops it."""
 
-    def __init__(self, running: int = 1) -> None:
-        env = {**os.environ, **CREDENTIALS, "PYTHONPATH": str(REPO), "MOTO_ECS_SERVICE_RUNNING": str(running)}
-        self.process = subprocess.Popen([sys.executable, "-c", _SERVE], stdin=subprocess.PIPE,
+    def __init__(self, running: int = 1, *, clock: dict[str, str] | None = None) -> None:
+        """`clock`: a scaled clock's environment (`ScaledClock.environment()`): the realistic world on it."""
+        env = {**os.environ, **CREDENTIALS, "PYTHONPATH": str(REPO), "MOTO_ECS_SERVICE_RUNNING": str(running),
+               **(clock or {})}
+        serve = _SERVE.format(realistic=clock is not None)
+        self.process = subprocess.Popen([sys.executable, "-c", serve], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
         self.endpoint_url = self.process.stdout.readline().strip()  # type: ignore[union-attr]
         if not self.endpoint_url.startswith("http"):
