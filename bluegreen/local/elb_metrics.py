@@ -7,9 +7,9 @@ checks the group, that is while a listener or rule of that load balancer forward
 
 Here nothing publishes on a schedule: when GetMetricData asks for one of these metrics, the count
 the group's target health gives at that moment (moto's, or the world's simulation) is stored as the
-datum of the minute just past, and the query is then answered from what is stored like any other. The emulator's
-history is therefore what queries sampled, not one datum per minute (DIVERGENCES.md). Installed
-with `emulator.patch_moto`, in both modes; never on the product's path.
+datum of the minute just past, and the query is then answered from what is stored like any other.
+The emulator's history is therefore what queries sampled, not one datum per minute (DIVERGENCES.md).
+Installed with `emulator.patch_moto`, in both modes; never on the product's path.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from typing import Any
 
 from bluegreen.adapters.aws.reads_calls import ELB_NAMESPACES, elb_dimension
 from bluegreen.local import world as worlds
+
 COUNTED = {"HealthyHostCount": "healthy", "UnHealthyHostCount": "unhealthy"}
 
 
 def publish_for(params: dict[str, Any], cloudwatch: Any) -> None:
-    """Store the datum of now of every ELB host count the GetMetricData request asks for."""
+    """Store the datum of the minute just past of every ELB host count the GetMetricData request asks for."""
     from moto.cloudwatch.models import MetricDatum
     from moto.elbv2.models import elbv2_backends
 
@@ -36,10 +37,9 @@ def publish_for(params: dict[str, Any], cloudwatch: Any) -> None:
         dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
         if counted is None or set(dims) != {"TargetGroup", "LoadBalancer"}:
             continue
-        found = _pair(elbv2, dims["TargetGroup"], dims["LoadBalancer"])
-        if found is None or ELB_NAMESPACES.get(dims["LoadBalancer"].split("/", 1)[0]) != metric.get("Namespace"):
+        tg = _attached(elbv2, dims["TargetGroup"], dims["LoadBalancer"])
+        if tg is None or ELB_NAMESPACES.get(dims["LoadBalancer"].split("/", 1)[0]) != metric.get("Namespace"):
             continue
-        tg, _ = found
         if not in_use(elbv2, tg.arn):  # no health checks, no metric
             continue
         states = [h.status for h in elbv2.describe_target_health(tg.arn, [])]
@@ -60,13 +60,12 @@ def _last_minute() -> datetime:
     return now.replace(second=0, microsecond=0) - timedelta(minutes=1)
 
 
-def _pair(elbv2: Any, tg_dimension: str, lb_dimension: str) -> tuple[Any, Any] | None:
-    """The target group and load balancer the dimensions name, when the group is attached to it."""
+def _attached(elbv2: Any, tg_dimension: str, lb_dimension: str) -> Any:
+    """The target group the dimensions name, when it is attached to the load balancer they name (else None)."""
     tg = next((t for t in elbv2.target_groups.values() if elb_dimension(t.arn) == tg_dimension), None)
-    lb = next((b for b in elbv2.load_balancers.values() if elb_dimension(b.arn) == lb_dimension), None)
-    if tg is None or lb is None or lb.arn not in tg.load_balancer_arns:
+    if tg is None or not any(elb_dimension(arn) == lb_dimension for arn in tg.load_balancer_arns):
         return None
-    return tg, lb
+    return tg
 
 
 def install() -> None:

@@ -170,12 +170,11 @@ def seed_fleet(aws: Aws, n: int, *, cluster: str = "fleet", workers: int = 8) ->
                                                      DefaultActions=no_route)["Listeners"][0]["ListenerArn"]
                  for arn in albs]
 
-    def one(name: str) -> dict[str, Any]:
+    def one(index: int, name: str) -> dict[str, Any]:
         tag = f"{name}-v1"
         put_image(aws, repo, tag)
         # AWS's default deregistration delay (300 s) is kept: one call less per service
         tg_arn = make_target_group(aws, name, net, CONTAINER_PORT, "ip", scratch, deregistration_delay=None)
-        index = names.index(name)
         aws.client("elbv2").create_rule(
             ListenerArn=listeners[index // FLEET_RULES_PER_ALB], Priority=index % FLEET_RULES_PER_ALB + 1,
             Actions=forward_actions([(tg_arn, 1)]),
@@ -196,7 +195,7 @@ def seed_fleet(aws: Aws, n: int, *, cluster: str = "fleet", workers: int = 8) ->
         }
 
     with seeding(), ecs_running(2), ThreadPoolExecutor(max_workers=workers) as pool:
-        raw = list(pool.map(one, names))
+        raw = list(pool.map(one, range(n), names))
     return [Spec.model_validate(item) for item in raw]
 
 
